@@ -1,0 +1,53 @@
+# Stagecraft: `make run` starts the product, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+VENDOR := static/vendor
+
+.PHONY: run test bench lint setup deps frontend chromium migrate clean
+
+run: setup
+	$(FLASK) up
+
+test: setup chromium
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/run.py
+
+setup: deps frontend
+
+deps: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+frontend: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/htmx-ext-sse/dist/sse.min.js $(VENDOR)/htmx-sse.min.js
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/
+	cp node_modules/img-comparison-slider/dist/index.js $(VENDOR)/img-comparison-slider.js
+	touch $@
+
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+migrate: setup
+	$(FLASK) db upgrade
+
+lint: setup
+	$(PY) -m compileall -q app jobs tests
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)

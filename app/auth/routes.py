@@ -1,0 +1,79 @@
+"""Sign-up, login, logout and a project's API keys."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.auth import service
+from app.errors import ApiError
+from app.extensions import db, limiter
+from app.projects.service import get_project_for_user
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login page cannot be used as an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("projects.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def login():
+    if request.method == "POST":
+        user = service.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if user is None:
+            return render_template("auth/login.html", error="Wrong email or password.", email=request.form.get("email")), 400
+        login_user(user, remember=bool(request.form.get("remember")))
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def signup():
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        try:
+            user = service.create_user(email, request.form.get("password", ""))
+        except ApiError as error:
+            return render_template("auth/signup.html", error=error.message, email=email), error.status
+        db.session.commit()
+        login_user(user)
+        flash("Welcome to Stagecraft. Create your first listing to upload photos.")
+        return redirect(url_for("projects.index"))
+    return render_template("auth/signup.html")
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/projects/<int:project_id>/keys")
+@login_required
+def api_keys(project_id: int):
+    project = get_project_for_user(current_user, project_id)
+    return render_template("auth/api_keys.html", project=project, keys=service.project_api_keys(project))
+
+
+@bp.post("/projects/<int:project_id>/keys")
+@login_required
+def create_api_key(project_id: int):
+    project = get_project_for_user(current_user, project_id)
+    key, plaintext = service.create_api_key(project, request.form.get("name", ""), created_by=current_user)
+    db.session.commit()
+    return render_template(
+        "auth/api_keys.html", project=project, keys=service.project_api_keys(project), new_key=plaintext, new_key_row=key
+    )
+
+
+@bp.post("/projects/<int:project_id>/keys/<int:key_id>/revoke")
+@login_required
+def revoke_api_key(project_id: int, key_id: int):
+    project = get_project_for_user(current_user, project_id)
+    service.revoke_api_key(project, key_id)
+    db.session.commit()
+    flash("The key was revoked; requests using it are refused from now on.")
+    return redirect(url_for("auth.api_keys", project_id=project.id))

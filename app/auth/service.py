@@ -1,0 +1,110 @@
+"""Accounts and API keys: the rules, no request objects. Services flush, views commit."""
+import hashlib
+import re
+import secrets
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.auth.models import ROLES, ApiKey, User
+from app.errors import ApiError
+from app.extensions import db
+from app.projects.models import Project
+from app.projects.service import create_workspace
+from app.timeutil import utcnow
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+API_KEY_PREFIX = "sc_"
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def create_user(email: str, password: str, role: str = "agent") -> User:
+    """Create a user with a personal workspace; reject bad emails, short passwords and duplicates."""
+    email = normalize_email(email)
+    if not EMAIL_PATTERN.match(email):
+        raise ApiError("Enter a valid email address, like name@example.com.")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ApiError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    if role not in ROLES:
+        raise ApiError(f"Role must be one of: {', '.join(ROLES)}.")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise ApiError("An account with this email already exists; log in instead.", status=409, code="conflict")
+    user = User(email=email, password_hash=generate_password_hash(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    create_workspace(f"{email.split('@')[0]}'s workspace", owner=user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    if user and user.active and check_password_hash(user.password_hash, password or ""):
+        return user
+    return None
+
+
+def hash_api_key(plaintext: str) -> str:
+    # Keys are 256-bit random tokens, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def create_api_key(project: Project, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
+    """Create a key for a project; return the row and the plaintext, which is never stored."""
+    name = (name or "").strip() or "API key"
+    plaintext = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        project_id=project.id,
+        name=name[:100],
+        prefix=plaintext[:10],
+        key_hash=hash_api_key(plaintext),
+        created_by_id=created_by.id if created_by else None,
+    )
+    db.session.add(key)
+    db.session.flush()
+    return key, plaintext
+
+
+def find_api_key(plaintext: str) -> ApiKey:
+    """The usable key matching the plaintext; ApiError 401 saying why otherwise. Records last use."""
+    if not plaintext:
+        raise ApiError(
+            "Missing API key: send it as X-API-Key or Authorization: Bearer <key>.", status=401, code="unauthorized"
+        )
+    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_api_key(plaintext.strip())))
+    now = utcnow()
+    if key is None:
+        raise ApiError("Invalid API key.", status=401, code="unauthorized")
+    if key.revoked_at is not None:
+        raise ApiError("This API key has been revoked.", status=401, code="unauthorized")
+    if not key.is_usable(now):
+        raise ApiError("This API key has expired.", status=401, code="unauthorized")
+    key.last_used_at = now
+    return key
+
+
+def revoke_api_key(project: Project, key_id: int) -> ApiKey:
+    """Revoke one of the project's keys (404 for a key of another project)."""
+    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.project_id == project.id))
+    if key is None:
+        raise ApiError("API key not found.", status=404, code="not_found")
+    key.revoked_at = key.revoked_at or utcnow()
+    return key
+
+
+def project_api_keys(project: Project) -> list[ApiKey]:
+    return list(db.session.scalars(sa.select(ApiKey).where(ApiKey.project_id == project.id).order_by(ApiKey.id.desc())))
+
+
+def ensure_admin(email: str | None, password: str | None) -> tuple[User, str | None] | None:
+    """Create the first admin if there is none; return it and its generated password (None if given)."""
+    if db.session.scalar(sa.select(User.id).where(User.role == "admin").limit(1)):
+        return None
+    generated = None
+    if not password:
+        generated = password = secrets.token_urlsafe(12)
+    return create_user(email or "admin@stagecraft.local", password, role="admin"), generated

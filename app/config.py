@@ -1,0 +1,98 @@
+"""Configuration from the environment, parsed by small typed helpers.
+
+Every setting has a default that makes the embedded single-machine setup work:
+SQLite and Redis under ``var/``, files in ``var/storage/``, the offline provider.
+"""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_str(environ, name: str, default: str) -> str:
+    """A string setting; empty counts as unset."""
+    return environ.get(name) or default
+
+
+def env_int(environ, name: str, default: int) -> int:
+    """An integer setting; a malformed value is a startup error naming the variable."""
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_float(environ, name: str, default: float) -> float:
+    """A float setting; a malformed value is a startup error naming the variable."""
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def env_bool(environ, name: str, default: bool) -> bool:
+    """A boolean setting: 1/true/yes/on or 0/false/no/off."""
+    raw = (environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def persistent_secret(var_dir: Path) -> str:
+    """The embedded setup's secret key, generated once and kept in var/ so sessions survive restarts."""
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(environ=None) -> dict:
+    """Read every setting from the environment into a Flask config mapping."""
+    environ = os.environ if environ is None else environ
+    var_dir = Path(env_str(environ, "STAGECRAFT_VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    max_upload_mb = env_float(environ, "MAX_UPLOAD_MB", 5)
+    max_files = env_int(environ, "MAX_FILES_PER_UPLOAD", 20)
+    return {
+        "VAR_DIR": str(var_dir),
+        "SECRET_KEY": environ.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": env_str(
+            environ, "DATABASE_URL", f"sqlite:///{var_dir / 'stagecraft.db'}"
+        ),
+        "REDIS_URL": env_str(environ, "REDIS_URL", f"unix://{var_dir / 'redis' / 'redis.sock'}"),
+        "STORAGE_DIR": env_str(environ, "STORAGE_DIR", str(var_dir / "storage")),
+        "SIGNED_URL_TTL": env_int(environ, "SIGNED_URL_TTL", 3600),
+        "MAX_UPLOAD_BYTES": int(max_upload_mb * 1024 * 1024),
+        "MAX_FILES_PER_UPLOAD": max_files,
+        # The whole request may carry several files; each file is checked on its own.
+        "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024) * max_files + 1024 * 1024,
+        "MAX_IMAGE_PIXELS": env_int(environ, "MAX_IMAGE_PIXELS", 50_000_000),
+        "DEFAULT_PROVIDER": env_str(environ, "DEFAULT_PROVIDER", "local"),
+        "JOB_TIMEOUT": env_int(environ, "JOB_TIMEOUT", 300),
+        "QUEUED_DEADLINE": env_int(environ, "QUEUED_DEADLINE", 1800),
+        "SWEEP_INTERVAL": env_int(environ, "SWEEP_INTERVAL", 30),
+        "WORKERS": env_int(environ, "WORKERS", 2),
+        "WEB_CONCURRENCY": env_int(environ, "WEB_CONCURRENCY", 2),
+        "HOST": env_str(environ, "HOST", "127.0.0.1"),
+        "PORT": env_int(environ, "PORT", 8000),
+        "ADMIN_EMAIL": environ.get("STAGECRAFT_ADMIN_EMAIL") or None,
+        "ADMIN_PASSWORD": environ.get("STAGECRAFT_ADMIN_PASSWORD") or None,
+        "LOG_LEVEL": env_str(environ, "LOG_LEVEL", "INFO").upper(),
+        "LOG_FORMAT": env_str(environ, "LOG_FORMAT", "json"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env_bool(environ, "SESSION_COOKIE_SECURE", False),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

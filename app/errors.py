@@ -1,0 +1,82 @@
+"""One error type for the whole app, rendered as JSON on API paths and as a page or fragment elsewhere."""
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+API_PREFIXES = ("/api/", "/v1/", "/fal/")
+
+
+class ApiError(Exception):
+    """An error a caller can act on: an HTTP status, a stable code and a message for a person."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "invalid_request", headers=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.headers = headers or {}
+
+
+def is_api_request() -> bool:
+    """Whether the current request is on a JSON surface."""
+    return request.path.startswith(API_PREFIXES)
+
+
+def is_htmx_request() -> bool:
+    """Whether the current request was sent by htmx (and wants a fragment)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_response(message: str, status: int, code: str, headers=None):
+    """Render an error in the shape of the surface the request came through."""
+    if is_api_request():
+        body = jsonify(success=False, error={"message": message, "code": code})
+        return body, status, headers or {}
+    headers = dict(headers or {})
+    if is_htmx_request():
+        # Show the message in the page's alert area instead of replacing the request's target.
+        headers.update({"HX-Retarget": "#errors", "HX-Reswap": "innerHTML"})
+        return render_template("_error.html", message=message), status, headers
+    return render_template("error.html", message=message, status=status), status, headers
+
+
+HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "file_too_large",
+    429: "rate_limited",
+}
+
+HTTP_MESSAGES = {
+    404: "Not found. Check the address or the id.",
+    405: "This method is not allowed here.",
+    413: "File too large.",
+}
+
+
+def register_error_handlers(app):
+    """Handle ApiError and routing errors at app level, where blueprint handlers cannot see them."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError):
+        return error_response(error.message, error.status, error.code, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        message = HTTP_MESSAGES.get(status) or error.description or error.name
+        if status == 413:
+            limit_mb = app.config["MAX_UPLOAD_BYTES"] / (1024 * 1024)
+            message = f"File too large: the limit is {limit_mb:g} MB per file."
+        return error_response(message, status, HTTP_CODES.get(status, "error"), error.get_headers()[1:])
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response("Something went wrong on our side; it has been logged.", 500, "internal_error")

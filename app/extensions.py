@@ -1,0 +1,68 @@
+"""Extensions, created unbound here and bound to an app in ``create_app``."""
+from functools import cached_property
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from redis import Redis
+from rq import Queue
+from sqlalchemy.orm import DeclarativeBase
+
+QUEUE_NAMES = ("high", "default", "low")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """WAL lets the web server read while a worker writes; foreign keys are off by default in SQLite."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+class _RedisState:
+    def __init__(self, url: str):
+        self.url = url
+
+    @cached_property
+    def connection(self) -> Redis:
+        # Connects lazily, so a worker's parent process opens nothing before it forks.
+        return Redis.from_url(self.url, health_check_interval=30)
+
+
+class RedisQueues:
+    """The Redis connection and the RQ queues of the current app."""
+
+    def init_app(self, app):
+        app.extensions["redis_queues"] = _RedisState(app.config["REDIS_URL"])
+
+    @property
+    def connection(self) -> Redis:
+        return current_app.extensions["redis_queues"].connection
+
+    def queue(self, name: str = "default") -> Queue:
+        return Queue(name, connection=self.connection)
+
+    def all_queues(self) -> list[Queue]:
+        return [self.queue(name) for name in QUEUE_NAMES]
+
+
+redis_queues = RedisQueues()

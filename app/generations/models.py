@@ -1,0 +1,85 @@
+"""Generations: one request for work on images, and its life from queued to a terminal state."""
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.images.models import Image, new_uuid
+from app.timeutil import utcnow
+
+
+class GenerationStatus(str, enum.Enum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED})
+GENERATION_KINDS = ("text_to_image", "edit", "enhance", "inpaint")
+
+
+class Generation(db.Model):
+    __tablename__ = "generations"
+    __table_args__ = (
+        sa.Index("ix_generations_project_created", "project_id", "created_at"),
+        sa.Index("ix_generations_status_created", "status", "created_at"),
+        sa.UniqueConstraint("project_id", "idempotency_key", name="uq_generations_idempotency"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    api_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="edit")
+    prompt: Mapped[str] = mapped_column(sa.Text, default="")
+    preset: Mapped[str | None] = mapped_column(sa.String(64))
+    reference_image_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    aspect_ratio: Mapped[str | None] = mapped_column(sa.String(10))
+    resolution: Mapped[str | None] = mapped_column(sa.String(10))
+    num_images: Mapped[int] = mapped_column(default=1)
+    provider: Mapped[str] = mapped_column(sa.String(32))
+    model: Mapped[str | None] = mapped_column(sa.String(100))
+    upstream_request_id: Mapped[str | None] = mapped_column(sa.String(255))
+    priority: Mapped[int] = mapped_column(default=0)
+    status: Mapped[GenerationStatus] = mapped_column(
+        sa.Enum(GenerationStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=GenerationStatus.QUEUED,
+    )
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int] = mapped_column(default=0)
+    progress_message: Mapped[str | None] = mapped_column(sa.String(255))
+    error_code: Mapped[str | None] = mapped_column(sa.String(64))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    cost: Mapped[int] = mapped_column(default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+    callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    retry_of_id: Mapped[str | None] = mapped_column(sa.String(36))
+    flow_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+    outputs: Mapped[list[Image]] = relationship(
+        primaryjoin="Image.generation_id == Generation.id", foreign_keys="Image.generation_id", order_by="Image.created_at"
+    )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status is GenerationStatus.SUCCEEDED:
+            return 100
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0

@@ -1,0 +1,165 @@
+"""Generations: start one from a photo's page or the API, follow it live, read it back."""
+import time
+
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+
+from app.auth.api import api_key_required
+from app.errors import ApiError, is_htmx_request
+from app.extensions import csrf, db
+from app.generations import progress, service
+from app.generations.models import Generation, GenerationStatus
+from app.images.routes import image_json
+from app.images.service import get_image_for_user
+from app.projects.service import get_project_for_user
+from app.timeutil import isoformat
+
+bp = Blueprint("generations", __name__)
+
+# A stream is closed after this long; the browser reconnects and gets the current state first.
+SSE_MAX_SECONDS = 600
+SSE_KEEPALIVE_SECONDS = 15
+
+API_STATUS = {
+    GenerationStatus.QUEUED: "pending",
+    GenerationStatus.PROCESSING: "processing",
+    GenerationStatus.SUCCEEDED: "success",
+    GenerationStatus.FAILED: "failed",
+    GenerationStatus.CANCELED: "failed",
+}
+
+
+def generation_json(generation: Generation) -> dict:
+    """The v1 API representation of a generation."""
+    error = None
+    if generation.status is GenerationStatus.CANCELED:
+        error = {"code": "canceled", "message": "canceled"}
+    elif generation.error_message:
+        error = {"code": generation.error_code, "message": generation.error_message}
+    outputs = [image_json(image) for image in generation.outputs if image.deleted_at is None]
+    return {
+        "id": generation.id,
+        "projectId": generation.project_id,
+        "status": API_STATUS[generation.status],
+        "prompt": generation.prompt,
+        "preset": generation.preset,
+        "kind": generation.kind,
+        "provider": generation.provider,
+        "model": generation.model,
+        "referenceImages": list(generation.reference_image_ids or []),
+        "outputImage": outputs[0] if outputs else None,
+        "outputImages": outputs,
+        "progress": {
+            "done": generation.progress_done,
+            "total": generation.progress_total,
+            "percent": generation.percent,
+            "message": generation.progress_message,
+        },
+        "error": error,
+        "cost": generation.cost,
+        "createdAt": isoformat(generation.created_at),
+        "startedAt": isoformat(generation.started_at),
+        "completedAt": isoformat(generation.finished_at),
+    }
+
+
+@bp.post("/images/<image_id>/generations")
+@login_required
+def create(image_id: str):
+    image = get_image_for_user(current_user, image_id)
+    project = get_project_for_user(current_user, image.project_id)
+    generation = service.create_generation(
+        project,
+        prompt=request.form.get("prompt"),
+        preset_id=request.form.get("preset") or None,
+        reference_ids=[image.id],
+        user=current_user,
+    )
+    db.session.commit()
+    service.enqueue_generation(generation)
+    if is_htmx_request():
+        return render_template("generations/_generation.html", generation=generation, source=image)
+    return redirect(url_for("generations.detail", generation_id=generation.id))
+
+
+@bp.get("/generations/<generation_id>")
+@login_required
+def detail(generation_id: str):
+    generation = service.get_generation_for_user(current_user, generation_id)
+    source = _first_reference(generation)
+    if is_htmx_request():
+        return render_template("generations/_generation.html", generation=generation, source=source)
+    return render_template("generations/detail.html", generation=generation, source=source)
+
+
+def _first_reference(generation: Generation):
+    if not generation.reference_image_ids:
+        return None
+    try:
+        return get_image_for_user(current_user, generation.reference_image_ids[0])
+    except ApiError:
+        return None
+
+
+@bp.get("/generations/<generation_id>/events")
+@login_required
+def events(generation_id: str):
+    """Server-sent events: the generation's body now, then again each time the worker reports."""
+    generation = service.get_generation_for_user(current_user, generation_id)
+    source = _first_reference(generation)
+    subscription = progress.subscribe(generation.id)
+
+    def render_current() -> tuple[str, bool]:
+        db.session.expire_all()
+        current = db.session.get(Generation, generation_id)
+        body = render_template("generations/_body.html", generation=current, source=source)
+        db.session.rollback()  # end the read transaction while we wait
+        return sse_event("done" if current.is_terminal else "progress", body), current.is_terminal
+
+    def stream():
+        deadline = time.monotonic() + SSE_MAX_SECONDS
+        try:
+            event, finished = render_current()
+            yield event
+            while not finished and time.monotonic() < deadline:
+                if subscription.get_message(timeout=SSE_KEEPALIVE_SECONDS) is None:
+                    yield ": keepalive\n\n"
+                    continue
+                event, finished = render_current()
+                yield event
+        finally:
+            subscription.close()
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+
+
+def sse_event(name: str, html: str) -> str:
+    """One server-sent event; every line of the payload gets its own data: prefix."""
+    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
+    return f"event: {name}\n{data}\n\n"
+
+
+@bp.post("/api/v1/generations")
+@csrf.exempt
+@api_key_required
+def api_create():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError("Send a JSON object body with Content-Type: application/json.")
+    generation = service.create_generation(
+        g.project,
+        prompt=body.get("prompt"),
+        preset_id=body.get("preset"),
+        reference_ids=body.get("referenceImages") or [],
+        api_key=g.api_key,
+    )
+    db.session.commit()
+    service.enqueue_generation(generation)
+    return jsonify(success=True, data=generation_json(generation)), 201
+
+
+@bp.get("/api/v1/generations/<generation_id>")
+@api_key_required
+def api_detail(generation_id: str):
+    return jsonify(success=True, data=generation_json(service.get_generation(g.project, generation_id)))

@@ -1,0 +1,71 @@
+"""Object storage for image files, and signed, expiring URLs to fetch them."""
+import hashlib
+import hmac
+import os
+import time
+from pathlib import Path
+
+from flask import current_app, url_for
+
+SAFE_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_./")
+
+
+class LocalStorage:
+    """Files under one directory, written atomically so a reader never sees half a file."""
+
+    def __init__(self, root: str):
+        self.root = Path(root).resolve()
+
+    def path(self, key: str) -> Path:
+        if not key or set(key) - SAFE_KEY_CHARS or ".." in key or key.startswith("/"):
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root / key
+
+    def put(self, key: str, data: bytes) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+
+    def get(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+
+def storage() -> LocalStorage:
+    """The current app's storage."""
+    return LocalStorage(current_app.config["STORAGE_DIR"])
+
+
+def _signature(key: str, expires: int) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"{key}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def sign(key: str, ttl: int | None = None) -> dict:
+    """Query parameters that grant access to one stored file until they expire."""
+    expires = int(time.time()) + (ttl or current_app.config["SIGNED_URL_TTL"])
+    return {"expires": expires, "sig": _signature(key, expires)}
+
+
+def verify(key: str, expires: str, sig: str) -> bool:
+    """Whether a signature is genuine and not expired."""
+    try:
+        expires_at = int(expires)
+    except (TypeError, ValueError):
+        return False
+    return expires_at >= time.time() and hmac.compare_digest(_signature(key, expires_at), sig or "")
+
+
+def file_url(key: str, download_name: str | None = None) -> str:
+    """A signed, expiring URL for a stored file (as an attachment when a download name is given)."""
+    params = sign(key)
+    if download_name:
+        params["download"] = download_name
+    return url_for("images.file", key=key, **params)

@@ -1,0 +1,54 @@
+"""Shared helpers: alpha handling, reduced-resolution samples and per-channel lookup tables."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+STATS_LONG_SIDE = 512
+LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+def on_rgb(image: Image.Image, operation: Callable[[Image.Image], Image.Image]) -> Image.Image:
+    """Run an RGB-only operation, carrying any alpha channel through untouched."""
+    if image.mode == "RGB":
+        return operation(image)
+    if image.mode != "RGBA":
+        return operation(image.convert("RGB"))
+    alpha = image.getchannel("A")
+    result = operation(image.convert("RGB"))
+    if result.size != image.size:
+        alpha = alpha.resize(result.size, Image.Resampling.BILINEAR)
+    result.putalpha(alpha)
+    return result
+
+
+def sample(image: Image.Image, long_side: int = STATS_LONG_SIDE) -> np.ndarray:
+    """A small float32 RGB copy (0..1) for statistics; cheap because reduce() box-averages in C."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    factor = max(1, max(rgb.size) // long_side)
+    small = rgb.reduce(factor) if factor > 1 else rgb
+    return np.asarray(small, dtype=np.float32) / 255.0
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Rec.709 luma of a float RGB array."""
+    return rgb @ LUMA_WEIGHTS
+
+
+def apply_curves(image: Image.Image, curves: np.ndarray) -> Image.Image:
+    """Apply a (3, 256) float curve set (0..1 out) to an RGB image in one C pass."""
+    table = np.clip(np.rint(curves * 255.0), 0, 255).astype(np.uint8)
+    return image.point(table.reshape(-1).tolist())
+
+
+def identity_curve() -> np.ndarray:
+    """The 256 input levels as floats 0..1."""
+    return np.linspace(0.0, 1.0, 256, dtype=np.float32)
+
+
+def to_image(array: np.ndarray) -> Image.Image:
+    """Float RGB (0..1) back to an 8-bit RGB image."""
+    return Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8), "RGB")

@@ -1,0 +1,49 @@
+"""Workspaces, their members and their projects."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+PROJECT_KINDS = ("listing", "api")
+
+
+class Workspace(db.Model):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="workspace")
+    projects: Mapped[list["Project"]] = relationship(back_populates="workspace")
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(sa.String(16), default="owner")
+
+    user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821
+    workspace: Mapped[Workspace] = relationship(back_populates="memberships")
+
+
+class Project(db.Model):
+    """A listing (photos of one property) or an API project; owns images, generations and keys."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="listing")
+    default_provider: Mapped[str | None] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    workspace: Mapped[Workspace] = relationship(back_populates="projects")

@@ -1,0 +1,48 @@
+"""Projects (listings and API projects): list, create, and a project's page."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.errors import ApiError
+from app.extensions import db
+from app.generations.presets import PRESETS
+from app.images.service import project_images
+from app.projects import service
+
+bp = Blueprint("projects", __name__)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("projects.index" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.get("/projects")
+@login_required
+def index():
+    return render_template(
+        "projects/index.html", projects=service.projects_for(current_user), workspaces=service.workspaces_for(current_user)
+    )
+
+
+@bp.post("/projects")
+@login_required
+def create():
+    workspace_id = request.form.get("workspace_id", type=int)
+    try:
+        project = service.create_project(
+            current_user, request.form.get("name", ""), request.form.get("kind", "listing"), workspace_id
+        )
+    except ApiError as error:
+        projects, workspaces = service.projects_for(current_user), service.workspaces_for(current_user)
+        return render_template("projects/index.html", projects=projects, workspaces=workspaces, error=error.message), error.status
+    db.session.commit()
+    return redirect(url_for("projects.detail", project_id=project.id))
+
+
+@bp.get("/projects/<int:project_id>")
+@login_required
+def detail(project_id: int):
+    project = service.get_project_for_user(current_user, project_id)
+    return render_template(
+        "projects/detail.html", project=project, images=project_images(project, source="uploaded"), presets=PRESETS
+    )

@@ -1,0 +1,62 @@
+"""Workspaces and projects. Every lookup is scoped to the workspaces of the acting user."""
+import sqlalchemy as sa
+
+from app.errors import ApiError
+from app.extensions import db
+from app.projects.models import PROJECT_KINDS, Membership, Project, Workspace
+
+
+def create_workspace(name: str, owner) -> Workspace:
+    """Create a workspace owned by a user."""
+    workspace = Workspace(name=name[:120])
+    db.session.add(workspace)
+    db.session.flush()
+    db.session.add(Membership(user_id=owner.id, workspace_id=workspace.id, role="owner"))
+    db.session.flush()
+    return workspace
+
+
+def user_workspace_ids(user) -> sa.Select:
+    """A subquery of the ids of the workspaces a user belongs to."""
+    return sa.select(Membership.workspace_id).where(Membership.user_id == user.id)
+
+
+def workspaces_for(user) -> list[Workspace]:
+    return list(db.session.scalars(sa.select(Workspace).where(Workspace.id.in_(user_workspace_ids(user)))))
+
+
+def projects_for(user) -> list[Project]:
+    """The user's projects, newest first."""
+    query = sa.select(Project).where(Project.workspace_id.in_(user_workspace_ids(user)))
+    return list(db.session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())))
+
+
+def get_project_for_user(user, project_id: int) -> Project:
+    """The project if it is in one of the user's workspaces; 404 otherwise (no hint that it exists)."""
+    project = db.session.scalar(
+        sa.select(Project).where(Project.id == project_id, Project.workspace_id.in_(user_workspace_ids(user)))
+    )
+    if project is None:
+        raise ApiError("Project not found.", status=404, code="not_found")
+    return project
+
+
+def create_project(user, name: str, kind: str = "listing", workspace_id: int | None = None) -> Project:
+    """Create a project in one of the user's workspaces (the first one when none is given)."""
+    name = (name or "").strip()
+    if not name:
+        raise ApiError("Give the project a name, such as the listing's address.")
+    if kind not in PROJECT_KINDS:
+        raise ApiError(f"Project kind must be one of: {', '.join(PROJECT_KINDS)}.")
+    workspaces = workspaces_for(user)
+    if not workspaces:
+        raise ApiError("You are not a member of any workspace.", status=403, code="forbidden")
+    workspace = workspaces[0]
+    if workspace_id is not None:
+        workspace = next((w for w in workspaces if w.id == workspace_id), None)
+        if workspace is None:
+            raise ApiError("Workspace not found.", status=404, code="not_found")
+    project = Project(workspace_id=workspace.id, name=name[:120], kind=kind)
+    db.session.add(project)
+    db.session.flush()
+    return project

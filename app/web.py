@@ -1,0 +1,37 @@
+"""Wiring of blueprints, the login manager and template helpers."""
+from flask import redirect, request, url_for
+
+from app.auth.models import User
+from app.errors import error_response, is_api_request, is_htmx_request
+from app.extensions import db, login_manager
+from app.images.storage import file_url
+
+
+def register_blueprints(app) -> None:
+    """Register every feature's blueprint and the helpers templates use."""
+    from app.auth.routes import bp as auth_bp
+    from app.generations.routes import bp as generations_bp
+    from app.health.routes import bp as health_bp
+    from app.images.routes import bp as images_bp
+    from app.projects.routes import bp as projects_bp
+
+    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, health_bp):
+        app.register_blueprint(blueprint)
+    app.add_template_global(file_url)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    user = db.session.get(User, int(user_id))
+    return user if user and user.active else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages redirect to the login page; htmx gets 401 with HX-Redirect; APIs get JSON 401."""
+    login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if is_api_request():
+        return error_response("Log in or send an API key.", 401, "unauthorized")
+    if is_htmx_request():
+        return "", 401, {"HX-Redirect": login_url}
+    return redirect(login_url)

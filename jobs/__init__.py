@@ -1,0 +1,1 @@
+"""RQ job functions (they take ids) and the worker entry points."""

@@ -1,0 +1,18 @@
+"""Periodic jobs: `python -m jobs.cron` enqueues the sweeper every SWEEP_INTERVAL seconds."""
+from rq.cron import CronScheduler
+
+from app import create_app
+from app.extensions import redis_queues
+from jobs.sweeper import sweep_generations
+
+
+def main() -> None:
+    app = create_app()
+    with app.app_context():
+        scheduler = CronScheduler(connection=redis_queues.connection, logging_level=app.config["LOG_LEVEL"])
+        scheduler.register(sweep_generations, queue_name="high", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
+        scheduler.start()
+
+
+if __name__ == "__main__":
+    main()

