@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     logs.configure_logging(app)
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
+    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

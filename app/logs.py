@@ -46,13 +46,14 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(app):
     """Send structured logs to stderr and tag each request with an id (echoed as X-Request-ID)."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("stagecraft")
     handler.addFilter(ContextFilter())
     if app.config["LOG_FORMAT"] == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s [%(request_id)s %(job_id)s] %(message)s"))
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [h for h in root.handlers if h.get_name() != "stagecraft"] + [handler]
     root.setLevel(app.config["LOG_LEVEL"])
 
     @app.before_request

@@ -38,7 +38,7 @@ class Image(db.Model):
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     original_filename: Mapped[str | None] = mapped_column(sa.String(255))
     generation_id: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("generations.id", ondelete="SET NULL", use_alter=True), index=True
+        sa.ForeignKey("generations.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]

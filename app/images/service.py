@@ -6,7 +6,7 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.images.models import Image
+from app.images.models import Image, new_uuid
 from app.images.storage import storage
 from app.imaging.errors import ImageRejected
 from app.imaging.io import encode_image, load_photo, make_thumbnail
@@ -56,12 +56,12 @@ def upload_image(project: Project, data: bytes, filename: str | None = None, met
 
 def store_image_files(project: Project, image: Image, data: bytes, pixels) -> None:
     """Write an image's file and thumbnail to storage and add its row."""
-    db.session.add(image)
-    db.session.flush()
+    image.id = image.id or new_uuid()
     image.storage_key = f"projects/{project.id}/images/{image.id}.{image.extension}"
     image.thumbnail_key = f"projects/{project.id}/thumbs/{image.id}.jpg"
     storage().put(image.storage_key, data)
     storage().put(image.thumbnail_key, encode_image(make_thumbnail(pixels), "JPEG", quality=82))
+    db.session.add(image)
     db.session.flush()
 
 

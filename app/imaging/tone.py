@@ -1,7 +1,7 @@
-"""Global tone and colour: white balance, exposure, contrast and vibrance as per-channel curves.
+"""Global tone: white balance, exposure and contrast as per-channel curves.
 
-Statistics come from a small sample; the result is applied at full resolution through
-lookup tables in one C pass, so these operations cost about as much as a copy.
+Each curve builder reads statistics from a small float sample and returns a (3, 256) table;
+tables compose, so a chain of tone steps costs one lookup pass over the full image.
 """
 
 from __future__ import annotations
@@ -9,97 +9,104 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from app.imaging._pixels import apply_curves, identity_curve, luminance, on_rgb, sample
+from app.imaging._pixels import LUMA_WEIGHTS, apply_curves, identity_curve, luminance, on_rgb, sample
 
 NATURAL_MIDTONE = 0.45
+Curves = np.ndarray  # shape (3, 256), values 0..1
 
 
-def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+    """Hermite ramp from 0 at edge0 to 1 at edge1."""
     t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
-def _lift(x: np.ndarray, gain: float) -> np.ndarray:
-    """Rational tone curve: slope `gain` in the shadows, 1 maps to 1, so highlights never clip."""
+def lift(x: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
+    """Rational tone curve: slope `gain` in the shadows and 1 maps to 1, so highlights never clip."""
     return gain * x / (1.0 + (gain - 1.0) * x)
 
 
-def _monotonic(curves: np.ndarray) -> np.ndarray:
+def compose(first: Curves, then: Curves) -> Curves:
+    """The curves of applying `first` and then `then`."""
+    levels = identity_curve()
+    return np.stack([np.interp(first[c], levels, then[c]) for c in range(3)]).astype(np.float32)
+
+
+def curves_on_sample(rgb: np.ndarray, curves: Curves) -> np.ndarray:
+    """Apply curves to a float sample, so the next builder measures the already-corrected image."""
+    levels = identity_curve()
+    return np.stack([np.interp(rgb[..., c], levels, curves[c]) for c in range(3)], axis=-1).astype(np.float32)
+
+
+def _monotonic(curves: Curves) -> Curves:
     return np.clip(np.maximum.accumulate(curves, axis=-1), 0.0, 1.0)
-
-
-def white_balance(image: Image.Image, *, strength: float = 0.8) -> Image.Image:
-    """Neutralise a tungsten/fluorescent colour cast, keeping near-white highlights white."""
-    return on_rgb(image, lambda rgb: _white_balance_rgb(rgb, strength))
 
 
 def estimate_cast(rgb: np.ndarray) -> np.ndarray:
     """Per-channel illuminant estimate (shades-of-grey, p=6) over well-exposed pixels, mean 1."""
     pixels = rgb.reshape(-1, 3)
-    lum = luminance(pixels)
-    usable = (lum > 0.08) & (pixels.max(axis=1) < 0.97)
+    usable = (luminance(pixels) > 0.08) & (pixels.max(axis=1) < 0.97)
     if usable.sum() < 500:
         return np.ones(3, dtype=np.float32)
     illuminant = np.mean(pixels[usable] ** 6, axis=0) ** (1.0 / 6.0)
     return (illuminant / illuminant.mean()).astype(np.float32)
 
 
-def _white_balance_rgb(image: Image.Image, strength: float) -> Image.Image:
-    cast = estimate_cast(sample(image))
-    gains = np.clip((1.0 / cast) ** strength, 0.7, 1.45)
+def white_balance_curves(rgb: np.ndarray, strength: float = 0.8) -> Curves:
+    """Curves that neutralise most of a colour cast while keeping near-whites white."""
+    levels = identity_curve()
+    gains = np.clip((1.0 / estimate_cast(rgb)) ** strength, 0.7, 1.45)
     if np.abs(gains - 1.0).max() < 0.015:
-        return image
+        return np.stack([levels] * 3)
     # Scale so no gain exceeds 1 (nothing clips), then restore brightness with a shoulder curve.
     gains = gains / gains.max()
-    brightness = float(gains @ np.array([0.2126, 0.7152, 0.0722]))
-    x = identity_curve()
-    balanced = np.stack([_lift(np.minimum(x * g, 1.0), 1.0 / brightness) for g in gains])
-    protect = _smoothstep(0.82, 1.0, x)
-    return apply_curves(image, _monotonic(balanced * (1.0 - protect) + x * protect))
+    brightness = float(gains @ LUMA_WEIGHTS)
+    balanced = np.stack([lift(levels * g, 1.0 / brightness) for g in gains])
+    protect = smoothstep(0.82, 1.0, levels)
+    return _monotonic(balanced * (1.0 - protect) + levels * protect)
 
 
-def auto_exposure(image: Image.Image, *, target: float = NATURAL_MIDTONE, strength: float = 1.0) -> Image.Image:
-    """Stretch levels and lift (or gently lower) mid-tones toward a natural exposure."""
-    return on_rgb(image, lambda rgb: apply_curves(rgb, exposure_curves(sample(rgb), target, strength)))
-
-
-def exposure_curves(rgb: np.ndarray, target: float, strength: float) -> np.ndarray:
-    """Levels from robust percentiles, then a rational mid-tone curve solved for the target."""
-    lum = luminance(rgb).ravel()
+def exposure_curves(rgb: np.ndarray, target: float = NATURAL_MIDTONE, strength: float = 1.0) -> Curves:
+    """Levels from robust percentiles, then a shadow-lifting curve that moves the median to target."""
     black = float(np.percentile(rgb.min(axis=2), 0.3))
     black = black if 0.015 < black < 0.12 else 0.0
     white = float(np.percentile(rgb.max(axis=2), 99.7))
-    white = white if white < 0.96 else 1.0
-    white = max(white, black + 0.15)
-    levelled = np.clip((lum - black) / (white - black), 0.0, 1.0)
+    white = max(white if white < 0.96 else 1.0, black + 0.15)
+    levelled = np.clip((luminance(rgb) - black) / (white - black), 0.0, 1.0)
     median = float(np.clip(np.median(levelled), 0.02, 0.98))
     gain = target * (1.0 - median) / (median * (1.0 - target))
-    gain = float(np.clip(gain, 0.8, 3.5)) ** strength
-    x = identity_curve()
-    curve = _lift(np.clip((x - black) / (white - black), 0.0, 1.0), gain)
+    # Bright, airy interiors are a style, so darken only photos that are clearly overexposed.
+    gain = float(np.clip(gain, 1.0 if median < 0.7 else 0.85, 3.5)) ** strength
+    curve = lift(np.clip((identity_curve() - black) / (white - black), 0.0, 1.0), gain)
     return np.stack([curve, curve, curve])
 
 
-def contrast_vibrance(image: Image.Image, *, contrast: float = 0.12, vibrance: float = 0.25) -> Image.Image:
-    """Gentle S-curve contrast and vibrance that favours muted colours (no neon)."""
-    return on_rgb(image, lambda rgb: _vibrance(_contrast(rgb, contrast), vibrance))
+def contrast_curves(amount: float = 0.12) -> Curves:
+    """A gentle S-curve; smoothstep keeps 0 and 1 fixed with flat ends, so it never clips."""
+    levels = identity_curve()
+    curve = levels + (smoothstep(0.0, 1.0, levels) - levels) * float(np.clip(amount * 2.0, 0.0, 1.0))
+    return np.stack([curve, curve, curve])
 
 
-def _contrast(image: Image.Image, amount: float) -> Image.Image:
-    if amount <= 0:
-        return image
-    x = identity_curve()
-    # smoothstep keeps 0 and 1 fixed with flat ends, so contrast never clips.
-    curve = x + (_smoothstep(0.0, 1.0, x) - x) * min(amount * 2.0, 1.0)
-    return apply_curves(image, np.stack([curve, curve, curve]))
+def tone_curves(rgb: np.ndarray, *, white_balance: float, exposure: float, contrast: float,
+                target: float = NATURAL_MIDTONE) -> Curves:
+    """White balance, then exposure measured on the balanced sample, then contrast, as one table."""
+    curves = white_balance_curves(rgb, white_balance)
+    balanced = curves_on_sample(rgb, curves)
+    curves = compose(curves, exposure_curves(balanced, target, exposure))
+    return compose(curves, contrast_curves(contrast))
 
 
-def _vibrance(image: Image.Image, amount: float) -> Image.Image:
-    """Boost chroma in YCbCr with a curve that falls to nothing for already saturated colours."""
-    if amount <= 0:
-        return image
-    offset = np.arange(256, dtype=np.float32) - 128.0
-    falloff = np.clip(1.0 - np.abs(offset) / 72.0, 0.0, 1.0) ** 2
-    chroma = np.clip(np.rint(128.0 + offset * (1.0 + amount * falloff)), 0, 255).astype(np.uint8)
-    table = np.concatenate([np.arange(256, dtype=np.uint8), chroma, chroma])
-    return image.convert("YCbCr").point(table.tolist()).convert("RGB")
+def white_balance(image: Image.Image, *, strength: float = 0.8) -> Image.Image:
+    """Neutralise a tungsten/fluorescent colour cast, keeping near-white highlights white."""
+    return on_rgb(image, lambda rgb: apply_curves(rgb, white_balance_curves(sample(rgb), strength)))
+
+
+def auto_exposure(image: Image.Image, *, target: float = NATURAL_MIDTONE, strength: float = 1.0) -> Image.Image:
+    """Stretch levels and lift mid-tones toward a natural exposure without clipping highlights."""
+    return on_rgb(image, lambda rgb: apply_curves(rgb, exposure_curves(sample(rgb), target, strength)))
+
+
+def contrast(image: Image.Image, *, amount: float = 0.12) -> Image.Image:
+    """Gentle S-curve contrast tuned for interiors."""
+    return on_rgb(image, lambda rgb: apply_curves(rgb, contrast_curves(amount)))

@@ -1,0 +1,79 @@
+"""A live Stagecraft (gunicorn + a real RQ worker) and Debian's Chromium driven by Playwright."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_env(config: dict) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": config["REDIS_URL"],
+        "STORAGE_DIR": config["STORAGE_DIR"],
+        "STAGECRAFT_VAR_DIR": config["VAR_DIR"],
+        "SECRET_KEY": config["SECRET_KEY"],
+        "LOG_FORMAT": "text",
+    }
+
+
+@pytest.fixture
+def live_server(app, config):
+    """gunicorn with gevent workers and one RQ worker, as `make run` starts them, on a free port."""
+    port = free_port()
+    env = process_env(config)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env,
+    )
+    worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert web.poll() is None and time.monotonic() < deadline, "the web server did not start"
+        time.sleep(0.2)
+    yield url
+    for process in (web, worker):
+        process.terminate()
+    for process in (web, worker):
+        process.wait(15)
+
+
+@pytest.fixture
+def page():
+    """A Chromium page; Playwright never downloads a browser of its own here."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()

@@ -1,0 +1,157 @@
+"""One photo all the way through: upload, enhance on a real RQ worker, follow it live, download."""
+import io
+import json
+
+from PIL import Image as PILImage
+
+from app.extensions import db, redis_queues
+from app.generations.models import Generation, GenerationStatus
+from app.images.models import Image
+from app.generations.service import enqueue_generation
+from app.images.service import upload_image
+from app.images.storage import storage
+from tests.factories import photo_bytes
+
+
+def api_upload(api_client, name="kitchen_01.jpg") -> str:
+    response = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(photo_bytes(name)), name)})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["data"]["id"]
+
+
+def test_api_enhance_runs_on_worker_and_result_is_downloadable(api_client, worker, app):
+    image_id = api_upload(api_client)
+    response = api_client.post(
+        "/api/v1/generations", json={"prompt": "make it shine", "referenceImages": [image_id], "preset": "enhance"}
+    )
+    assert response.status_code == 201
+    created = response.get_json()["data"]
+    assert created["status"] == "pending"
+    assert redis_queues.queue("default").job_ids == [created["id"]]
+
+    worker()
+
+    done = api_client.get(f"/api/v1/generations/{created['id']}").get_json()["data"]
+    assert done["status"] == "success"
+    assert done["progress"]["percent"] == 100
+    output = done["outputImage"]
+    assert output["source"] == "generated" and output["generationId"] == created["id"]
+    download = app.test_client().get(output["url"])
+    assert download.status_code == 200
+    result = PILImage.open(io.BytesIO(download.data))
+    assert result.size == (1280, 853)
+    assert not result.getexif()  # metadata stripped from outputs
+    assert download.data != photo_bytes("kitchen_01.jpg")
+
+
+def test_generation_without_prompt_or_preset_is_400_prompt_is_required(api_client):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    response = api_client.post("/api/v1/generations", json={"referenceImages": [image_id]})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "Prompt is required"
+
+
+def test_generation_with_unknown_image_is_404(api_client):
+    response = api_client.post("/api/v1/generations", json={"preset": "enhance", "referenceImages": ["nope"]})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "Image not found"
+
+
+def test_generation_with_non_json_body_explains_content_type(api_client):
+    response = api_client.post("/api/v1/generations", data="prompt=hi")
+    assert response.status_code == 400
+    assert "application/json" in response.get_json()["error"]["message"]
+
+
+def test_preset_needing_ai_provider_is_refused_on_local(api_client):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    response = api_client.post("/api/v1/generations", json={"preset": "declutter", "referenceImages": [image_id]})
+    assert response.status_code == 400
+    assert "needs an AI provider" in response.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(db.func.count(Generation.id))) == 0
+
+
+def test_corrupt_stored_source_fails_with_a_readable_reason(api_client, worker, app):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    image = db.session.get(Image, image_id)
+    storage().put(image.storage_key, photo_bytes("truncated.jpg"))
+    created = api_client.post("/api/v1/generations", json={"preset": "enhance", "referenceImages": [image_id]})
+    worker()
+    body = api_client.get(f"/api/v1/generations/{created.get_json()['data']['id']}").get_json()["data"]
+    assert body["status"] == "failed"
+    assert "truncated or corrupt" in body["error"]["message"]
+    assert redis_queues.queue("default").failed_job_registry.count == 1
+
+
+def test_enhance_from_photo_page_returns_live_fragment(logged_in, project, worker):
+    image = upload_image(project, photo_bytes("kitchen_02.jpg"), "kitchen.jpg")
+    db.session.commit()
+    response = logged_in.post(f"/images/{image.id}/generations", data={"preset": "enhance"}, headers={"HX-Request": "true"})
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'sse-connect="/generations/' in fragment and 'data-status="queued"' in fragment
+
+    worker()
+
+    page = logged_in.get(f"/images/{image.id}").get_data(as_text=True)
+    assert 'data-status="succeeded"' in page
+    assert "<img-comparison-slider" in page and "Download result" in page
+    assert "sse-connect" not in page  # finished components stop streaming
+
+
+def read_events(response, count):
+    events, buffer = [], ""
+    for chunk in response.response:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            raw, buffer = buffer.split("\n\n", 1)
+            if raw.startswith("event:"):
+                events.append(raw)
+        if len(events) >= count:
+            break
+    return events
+
+
+def test_event_stream_sends_current_state_then_closes_when_finished(logged_in, project, worker):
+    image = upload_image(project, photo_bytes("kitchen_02.jpg"), "kitchen.jpg")
+    db.session.commit()
+    logged_in.post(f"/images/{image.id}/generations", data={"preset": "enhance"})
+    generation = db.session.scalar(db.select(Generation))
+    worker()
+    response = logged_in.get(f"/generations/{generation.id}/events", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    events = read_events(response, 1)
+    assert events[0].startswith("event: done")
+    assert 'data-status="succeeded"' in events[0]
+
+
+def test_worker_progress_is_published_through_redis(api_client, worker):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    generation_id = api_client.post(
+        "/api/v1/generations", json={"preset": "enhance", "referenceImages": [image_id]}
+    ).get_json()["data"]["id"]
+    pubsub = redis_queues.connection.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(f"stagecraft:generation:{generation_id}")
+    worker()
+    messages = []
+    for _ in range(100):  # the first reads may only be the subscription confirmation
+        message = pubsub.get_message(timeout=0.05)
+        if message:
+            messages.append(json.loads(message["data"]))
+    statuses = [m["status"] for m in messages]
+    assert statuses[0] == "processing" and statuses[-1] == "succeeded"
+    assert any(m["total"] > 1 and 0 < m["done"] < m["total"] for m in messages)
+
+
+def test_finished_generation_is_not_run_again(api_client, worker):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    generation_id = api_client.post(
+        "/api/v1/generations", json={"preset": "enhance", "referenceImages": [image_id]}
+    ).get_json()["data"]["id"]
+    worker()
+    generation = db.session.get(Generation, generation_id)
+    enqueue_generation(generation)
+    worker()
+    db.session.refresh(generation)
+    assert generation.status is GenerationStatus.SUCCEEDED
+    assert db.session.scalar(db.select(db.func.count(Image.id)).where(Image.generation_id == generation_id)) == 1
