@@ -57,6 +57,8 @@ def upload(project_id: int):
     if is_htmx_request():
         images = service.project_images(project, source="uploaded")
         return render_template("images/_grid.html", project=project, images=images, errors=errors, uploaded=uploaded)
+    if uploaded:
+        flash(f"Uploaded {len(uploaded)} photo{'s' if len(uploaded) != 1 else ''}.")
     for message in errors:
         flash(message, "error")
     return redirect(url_for("projects.detail", project_id=project.id))

@@ -52,3 +52,16 @@ def identity_curve() -> np.ndarray:
 def to_image(array: np.ndarray) -> Image.Image:
     """Float RGB (0..1) back to an 8-bit RGB image."""
     return Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
+def box_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2r+1)² window using summed-area tables, edges handled by shrinking the window."""
+    padded = np.pad(values.astype(np.float64), ((1, 0), (1, 0))).cumsum(axis=0).cumsum(axis=1)
+    height, width = values.shape
+    rows = np.arange(height)
+    cols = np.arange(width)
+    top, bottom = np.clip(rows - radius, 0, height), np.clip(rows + radius + 1, 0, height)
+    left, right = np.clip(cols - radius, 0, width), np.clip(cols + radius + 1, 0, width)
+    total = (padded[bottom][:, right] - padded[top][:, right] - padded[bottom][:, left] + padded[top][:, left])
+    area = np.outer(bottom - top, right - left)
+    return (total / area).astype(np.float32)

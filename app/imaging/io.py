@@ -7,7 +7,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.imaging.errors import ImageRejected
 
@@ -51,8 +51,10 @@ def load_photo(data: bytes, *, max_pixels: int) -> DecodedPhoto:
         image.load()
     except Exception as exc:  # any decoder failure means the bytes are unusable
         raise ImageRejected(_CORRUPT) from exc
-    upright = _apply_exif_orientation(image)
-    return DecodedPhoto(image=_to_working_mode(_to_srgb(upright)), mime=mime)
+    working = _to_working_mode(_to_srgb(_apply_exif_orientation(image)))
+    # Metadata (EXIF with GPS, comments, profiles) stays behind; results must never carry it.
+    working.info = {}
+    return DecodedPhoto(image=working, mime=mime)
 
 
 def _open_header(data: bytes) -> Image.Image:
@@ -92,6 +94,8 @@ def _megapixels(pixels: int) -> str:
 
 def _apply_exif_orientation(image: Image.Image) -> Image.Image:
     try:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+            return image  # exif_transpose would copy the whole image for nothing
         return ImageOps.exif_transpose(image)
     except Exception:  # malformed EXIF should not cost the user their photo
         return image
@@ -138,9 +142,10 @@ def encode_image(image: Image.Image, fmt: str = "JPEG", *, quality: int = 90) ->
     if pil_format is None:
         raise ValueError(f"Unsupported output format {fmt!r}; use JPEG, PNG or WEBP.")
     clean = _flatten_for(image, pil_format)
-    if clean is image:
-        clean = image.copy()
-    clean.info = {}
+    if clean.info:
+        # Savers read EXIF, ICC and comments from .info; copy rather than alter the caller's image.
+        clean = clean.copy() if clean is image else clean
+        clean.info = {}
     buffer = io.BytesIO()
     if pil_format == "PNG":
         clean.save(buffer, "PNG", compress_level=6)

@@ -7,41 +7,51 @@ from typing import Callable
 
 from PIL import Image
 
-from app.imaging import detail, tone
+from app.imaging import detail, exterior, geometry, local_tone, overlay, tilt, tone
+from app.imaging.enhance import enhance
 
 Operation = Callable[..., Image.Image]
 ProgressCallback = Callable[[int, int, str], None]
 
-ENHANCE_STEPS: tuple[tuple[str, dict], ...] = (
-    ("white_balance", {}),
-    ("auto_exposure", {}),
-    ("contrast_vibrance", {}),
-    ("denoise", {"strength": 0.3}),
-    ("sharpen", {}),
-)
+ENHANCE_STEPS: tuple[tuple[str, dict], ...] = (("enhance", {}),)
 
-
-def enhance(image: Image.Image) -> Image.Image:
-    """One-click listing enhancement: white balance, exposure, contrast/vibrance, clean-up, sharpening."""
-    return run_pipeline(image, list(ENHANCE_STEPS))
-
-
+# Each operation is a pure function (image, **params) -> image.
 OPERATIONS: dict[str, Operation] = {
+    "enhance": enhance,
     "white_balance": tone.white_balance,
     "auto_exposure": tone.auto_exposure,
-    "contrast_vibrance": tone.contrast_vibrance,
-    "denoise": detail.denoise,
+    "contrast": tone.contrast,
+    "balance_light": local_tone.balance_light,
+    "vibrance": detail.vibrance,
     "sharpen": detail.sharpen,
-    "enhance": enhance,
+    "vibrance_and_sharpen": detail.vibrance_and_sharpen,
+    "denoise": detail.denoise,
+    "straighten": tilt.straighten,
+    "blue_sky": exterior.blue_sky,
+    "green_lawn": exterior.green_lawn,
+    "day_to_dusk": exterior.day_to_dusk,
+    "resize": geometry.resize,
+    "crop": geometry.crop_to_aspect,
+    "watermark": overlay.watermark,
 }
 
 STEP_MESSAGES: dict[str, str] = {
+    "enhance": "Enhancing",
     "white_balance": "Balancing white",
     "auto_exposure": "Correcting exposure",
-    "contrast_vibrance": "Adding contrast and vibrance",
-    "denoise": "Reducing noise",
+    "contrast": "Adding contrast",
+    "balance_light": "Balancing light and shadow",
+    "vibrance": "Adding vibrance",
     "sharpen": "Sharpening",
-    "enhance": "Enhancing",
+    "vibrance_and_sharpen": "Adding vibrance and sharpening",
+    "denoise": "Reducing noise",
+    "straighten": "Straightening verticals",
+    "blue_sky": "Replacing the sky",
+    "green_lawn": "Greening the lawn",
+    "day_to_dusk": "Grading to dusk",
+    "resize": "Resizing",
+    "crop": "Cropping",
+    "watermark": "Adding label",
 }
 
 

@@ -51,9 +51,9 @@ def live_server(app, config):
     deadline = time.monotonic() + 30
     while True:
         try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         assert web.poll() is None and time.monotonic() < deadline, "the web server did not start"
         time.sleep(0.2)
