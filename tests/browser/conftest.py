@@ -48,20 +48,26 @@ def live_server(app, config):
     )
     worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, web)
+        yield url
+    finally:
+        for process in (web, worker):
+            process.terminate()
+        for process in (web, worker):
+            process.wait(15)
+
+
+def wait_until_healthy(url: str, web: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
             if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
-                break
+                return
         except requests.RequestException:
             pass
         assert web.poll() is None and time.monotonic() < deadline, "the web server did not start"
         time.sleep(0.2)
-    yield url
-    for process in (web, worker):
-        process.terminate()
-    for process in (web, worker):
-        process.wait(15)
 
 
 @pytest.fixture
