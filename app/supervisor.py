@@ -23,6 +23,7 @@ def gunicorn_command(config) -> list[str]:
         "--bind", f"{config['HOST']}:{config['PORT']}",
         "--graceful-timeout", "10",
         "--access-logfile", "-",
+        "--control-socket", str(Path(config["VAR_DIR"]) / "gunicorn.ctl"),
         "wsgi:app",
     ]
 

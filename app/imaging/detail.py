@@ -20,6 +20,21 @@ def _blurred_luma(luma: Image.Image) -> Image.Image:
     return half.resize(luma.size, Image.Resampling.BILINEAR, box=(0, 0, width / 2, height / 2))
 
 
+def _highlight_ceiling() -> list[int]:
+    """Brightest value sharpening may push each level to: a third of the way to white, never 255."""
+    levels = np.arange(256, dtype=np.float32)
+    return np.minimum(levels + (254.0 - levels) * 0.35, 254.0).clip(levels).astype(np.uint8).tolist()
+
+
+_CEILING = _highlight_ceiling()
+
+
+def _sharpened_luma(luma: Image.Image, amount: float) -> Image.Image:
+    """luma + amount * (luma - blur), with overshoot near white held back so edges do not clip."""
+    sharp = Image.blend(_blurred_luma(luma), luma, 1.0 + amount)
+    return ImageChops.darker(sharp, luma.point(_CEILING))
+
+
 def adaptive_vibrance(rgb: Image.Image, amount: float) -> float:
     """Scale the saturation boost down for photos that are already colourful (no neon)."""
     small = sample(rgb, 128)
@@ -45,19 +60,19 @@ def sharpen(image: Image.Image, *, amount: float = 0.6) -> Image.Image:
 
 def _sharpen_rgb(rgb: Image.Image, amount: float) -> Image.Image:
     luma = rgb.convert("L")
-    # (luma - blur) * amount, stored around 128 because images cannot hold negatives.
-    detail = ImageChops.subtract(luma, _blurred_luma(luma), scale=1.0 / amount, offset=128)
-    return ImageChops.add(rgb, Image.merge("RGB", (detail, detail, detail)), scale=1.0, offset=-128)
+    # The luma change, stored around 128 because images cannot hold negatives.
+    detail = ImageChops.subtract(_sharpened_luma(luma, amount), luma, offset=128)
+    return ImageChops.add(rgb, Image.merge("RGB", (detail, detail, detail)), offset=-128)
 
 
-def vibrance_and_sharpen(image: Image.Image, *, vibrance: float = 0.15, sharpen: float = 0.5) -> Image.Image:
-    """Vibrance plus luma sharpening in one blend: out = rgb + v*(rgb - ref), ref = luma - (s/v)*detail."""
+def vibrance_and_sharpen(image: Image.Image, *, vibrance: float = 0.15, sharpen: float = 0.4) -> Image.Image:
+    """Vibrance and luma sharpening in one blend: out = rgb + v*(rgb - ref), ref = luma - (sharp - luma)/v."""
     def run(rgb: Image.Image) -> Image.Image:
         boost = adaptive_vibrance(rgb, vibrance)
         if boost < 0.02:
             return _sharpen_rgb(rgb, sharpen) if sharpen > 0 else rgb
         luma = rgb.convert("L")
-        reference = Image.blend(luma, _blurred_luma(luma), sharpen / boost) if sharpen > 0 else luma
+        reference = Image.blend(_sharpened_luma(luma, sharpen), luma, 1.0 + 1.0 / boost) if sharpen > 0 else luma
         return Image.blend(reference.convert("RGB"), rgb, 1.0 + boost)
 
     return on_rgb(image, run)

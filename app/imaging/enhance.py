@@ -17,7 +17,7 @@ def enhance(
     exposure: float = 1.0,
     contrast: float = 0.12,
     vibrance: float = 0.15,
-    sharpen: float = 0.5,
+    sharpen: float = 0.4,
     target: float = NATURAL_MIDTONE,
 ) -> Image.Image:
     """White balance, exposure (shadow recovery when backlit), contrast, vibrance and sharpening."""

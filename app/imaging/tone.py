@@ -70,7 +70,8 @@ def exposure_curves(rgb: np.ndarray, target: float = NATURAL_MIDTONE, strength: 
     """Levels from robust percentiles, then a shadow-lifting curve that moves the median to target."""
     black = float(np.percentile(rgb.min(axis=2), 0.3))
     black = black if 0.015 < black < 0.12 else 0.0
-    white = float(np.percentile(rgb.max(axis=2), 99.7))
+    # The margin keeps JPEG-quantised levels just under the white point from all clipping together.
+    white = float(np.percentile(rgb.max(axis=2), 99.8)) + 2.0 / 255.0
     white = max(white if white < 0.96 else 1.0, black + 0.15)
     levelled = np.clip((luminance(rgb) - black) / (white - black), 0.0, 1.0)
     median = float(np.clip(np.median(levelled), 0.02, 0.98))

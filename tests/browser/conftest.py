@@ -43,7 +43,7 @@ def live_server(app, config):
     env = process_env(config)
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+         "--bind", f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"],
         cwd=ROOT, env=env,
     )
     worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env)
