@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from app.credits.pricing import load_prices
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,8 +81,16 @@ def load_config(environ=None) -> dict:
         # The whole request may carry several files; each file is checked on its own.
         "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024) * max_files + 1024 * 1024,
         "MAX_IMAGE_PIXELS": env_int(environ, "MAX_IMAGE_PIXELS", 50_000_000),
+        "FREE_CREDITS": env_int(environ, "FREE_CREDITS", 50),
+        "LOW_BALANCE_THRESHOLD": env_int(environ, "LOW_BALANCE_THRESHOLD", 10),
+        "CREDIT_PRICES": load_prices(environ.get("CREDIT_PRICES")),
         "DEFAULT_PROVIDER": env_str(environ, "DEFAULT_PROVIDER", "local"),
         "JOB_TIMEOUT": env_int(environ, "JOB_TIMEOUT", 300),
+        "MAX_ATTEMPTS": env_int(environ, "MAX_ATTEMPTS", 3),
+        "RETRY_BACKOFF": env_int(environ, "RETRY_BACKOFF", 10),
+        "MAX_LIFETIME": env_int(environ, "MAX_LIFETIME", 3600),
+        "WORKSPACE_CONCURRENCY": env_int(environ, "WORKSPACE_CONCURRENCY", 4),
+        "WORKSPACE_BUSY_DELAY": env_int(environ, "WORKSPACE_BUSY_DELAY", 3),
         "QUEUED_DEADLINE": env_int(environ, "QUEUED_DEADLINE", 1800),
         "SWEEP_INTERVAL": env_int(environ, "SWEEP_INTERVAL", 30),
         "WORKERS": env_int(environ, "WORKERS", 2),

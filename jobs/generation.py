@@ -1,43 +1,78 @@
 """The job that runs one generation: ids in, rows loaded, services called, commits here."""
 import logging
 
+from flask import current_app
 from rq.timeouts import JobTimeoutException
 
 from app.errors import ApiError
 from app.extensions import db
-from app.generations import progress, service
-from app.generations.models import Generation
+from app.generations import lifecycle, progress, service
+from app.generations.models import Generation, GenerationStatus
 from app.imaging.errors import ImageRejected
 from app.providers.base import ProviderError
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 
 def run_generation(generation_id: str) -> None:
-    """Run a queued generation to a terminal state; on failure mark it failed, then re-raise."""
+    """Run a queued generation to a terminal state; on failure mark it (and refund or retry), then re-raise."""
     generation = db.session.get(Generation, generation_id)
-    if generation is None or not service.start_generation(generation):
+    if generation is None or generation.status is not GenerationStatus.QUEUED:
         log.info("generation %s is not queued any more; nothing to do", generation_id)
+        return
+    if not lifecycle.start_generation(generation):
+        _defer_busy_workspace(generation)
         return
     db.session.commit()
     _announce(generation)
     try:
         outputs = service.run_provider(generation, report=lambda *step: _report(generation, *step))
-        service.complete_generation(generation, outputs)
+        lifecycle.complete_generation(generation, outputs)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
-        code, message = describe_failure(error)
-        log.warning("generation %s failed: %s (%s)", generation_id, message, code)
-        service.fail_generation(generation_id, code, message)
-        db.session.commit()
+        db.session.refresh(generation)
+        if not _settle_failure(generation, error):
+            raise
+    finally:
         _announce(generation)
-        raise
-    _announce(generation)
+
+
+def _defer_busy_workspace(generation: Generation) -> None:
+    """The workspace runs its limit of jobs: try again shortly under a new job id."""
+    db.session.rollback()
+    db.session.refresh(generation)
+    if generation.status is not GenerationStatus.QUEUED:
+        return
+    generation.rq_job_id = f"{generation.id}-wait{utcnow():%H%M%S%f}"
+    db.session.commit()
+    lifecycle.dispatch(generation, delay=current_app.config["WORKSPACE_BUSY_DELAY"])
+
+
+def _settle_failure(generation: Generation, error: Exception) -> bool:
+    """Cancel, retry or fail the generation; True when the error was handled and need not propagate."""
+    if isinstance(error, lifecycle.CancelRequested):
+        lifecycle.end_unsuccessfully(
+            generation, GenerationStatus.CANCELED, "canceled", "Canceled on request.",
+            from_states=[GenerationStatus.PROCESSING],
+        )
+        db.session.commit()
+        return True
+    code, message, retryable = describe_failure(error)
+    log.warning("generation %s failed: %s (%s)", generation.id, message, code)
+    delay = lifecycle.retry_later(generation, code, message) if retryable else None
+    if delay is None:
+        lifecycle.fail_generation(generation, code, message)
+    db.session.commit()
+    if delay is not None:
+        db.session.refresh(generation)
+        lifecycle.dispatch(generation, delay=delay)
+    return False
 
 
 def _report(generation: Generation, done: int, total: int, message: str) -> None:
-    service.record_progress(generation, done, total, message)
+    lifecycle.record_progress(generation, done, total, message)
     db.session.commit()
     progress.publish(generation)
 
@@ -47,12 +82,14 @@ def _announce(generation: Generation) -> None:
     progress.publish(generation)
 
 
-def describe_failure(error: Exception) -> tuple[str, str]:
-    """An error code and a message a person understands for an exception raised by a job."""
+def describe_failure(error: Exception) -> tuple[str, str, bool]:
+    """An error code, a message a person understands, and whether another attempt may succeed."""
     if isinstance(error, ImageRejected):
-        return "invalid_input", f"The source photo could not be used: {error}"
-    if isinstance(error, (ProviderError, ApiError)):
-        return error.code, error.message
+        return "invalid_input", f"The source photo could not be used: {error}", False
+    if isinstance(error, ProviderError):
+        return error.code, error.message, error.retryable
+    if isinstance(error, ApiError):
+        return error.code, error.message, False
     if isinstance(error, JobTimeoutException):
-        return "timeout", "The job took too long and was stopped. Please try again."
-    return "internal_error", "The job failed unexpectedly on our side; it has been logged. Please try again."
+        return "timeout", "The job took too long and was stopped.", True
+    return "internal_error", "The job failed unexpectedly on our side; it has been logged. Please try again.", False

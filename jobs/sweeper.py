@@ -1,4 +1,4 @@
-"""The sweeper: no generation stays queued or processing forever."""
+"""The sweeper: no generation stays queued or processing forever, and none is settled twice."""
 import logging
 from datetime import timedelta
 
@@ -8,7 +8,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from app.extensions import db, redis_queues
-from app.generations import progress, service
+from app.generations import lifecycle, progress
 from app.generations.models import Generation, GenerationStatus
 from app.timeutil import utcnow
 
@@ -17,48 +17,63 @@ log = logging.getLogger(__name__)
 LIVE_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 # Time past the job timeout that we allow for RQ itself to notice a dead work horse.
 GRACE_SECONDS = 60
+WORKER_LOST = "The worker running this job stopped before it finished."
 
 
-def _job_status(generation_id: str) -> JobStatus | None:
+def _job_status(job_id: str) -> JobStatus | None:
     try:
-        return Job.fetch(generation_id, connection=redis_queues.connection).get_status()
+        return Job.fetch(job_id, connection=redis_queues.connection).get_status()
     except NoSuchJobError:
         return None
 
 
+def _clean_rq_registries() -> None:
+    """Let RQ move jobs whose worker stopped heart-beating to its failed registry."""
+    for queue in redis_queues.all_queues():
+        queue.started_job_registry.cleanup()
+
+
 def sweep_generations() -> dict:
-    """Fail abandoned and overdue generations; re-enqueue queued ones whose RQ job was lost."""
-    now = utcnow()
-    config = current_app.config
+    """Fail or retry abandoned and overdue generations; re-dispatch queued ones whose RQ job was lost."""
+    _clean_rq_registries()
+    now, config = utcnow(), current_app.config
     run_deadline = now - timedelta(seconds=config["JOB_TIMEOUT"] + GRACE_SECONDS)
     queue_deadline = now - timedelta(seconds=config["QUEUED_DEADLINE"])
+    lifetime_deadline = now - timedelta(seconds=config["MAX_LIFETIME"])
     unfinished = db.session.scalars(
-        sa.select(Generation).where(Generation.status.in_(service.ACTIVE)).order_by(Generation.created_at)
+        sa.select(Generation).where(Generation.status.in_(lifecycle.ACTIVE)).order_by(Generation.created_at)
     ).all()
-    failed, requeued = [], []
+    report = {"failed": [], "retried": [], "requeued": []}
     for generation in unfinished:
-        job_status = _job_status(generation.id)
-        if generation.status is GenerationStatus.PROCESSING:
-            if job_status not in LIVE_JOB_STATUSES or generation.started_at < run_deadline:
-                if service.fail_generation(
-                    generation.id,
-                    "worker_lost",
-                    "The worker running this job stopped before it finished. Please try again.",
-                ):
-                    failed.append(generation)
-        elif generation.created_at < queue_deadline or job_status in {JobStatus.FAILED, JobStatus.STOPPED}:
-            if service.fail_generation(
-                generation.id, "queue_timeout", "No worker picked up this job in time. Please try again."
-            ):
-                failed.append(generation)
-        elif job_status is None:
-            requeued.append(generation)
+        job_alive = _job_status(generation.rq_job_id or generation.id) in LIVE_JOB_STATUSES
+        if generation.created_at < lifetime_deadline:
+            _fail(generation, "expired", "The job did not finish within its lifetime and was stopped.", report)
+        elif generation.status is GenerationStatus.PROCESSING:
+            if not job_alive or generation.started_at < run_deadline:
+                _retry_or_fail(generation, report)
+        elif generation.created_at < queue_deadline:
+            _fail(generation, "queue_timeout", "No worker picked up this job in time.", report)
+        elif not job_alive:
+            report["requeued"].append(generation)
     db.session.commit()
-    for generation in requeued:
-        service.enqueue_generation(generation)
-    for generation in failed:
+    for generation in report["retried"] + report["requeued"]:
+        db.session.refresh(generation)
+        lifecycle.dispatch(generation, delay=0)
+    for generation in report["failed"]:
         db.session.refresh(generation)
         progress.publish(generation)
-    if failed or requeued:
-        log.warning("sweeper failed %d and re-enqueued %d generations", len(failed), len(requeued))
-    return {"failed": [g.id for g in failed], "requeued": [g.id for g in requeued]}
+    if any(report.values()):
+        log.warning("sweeper: %s", {k: len(v) for k, v in report.items()})
+    return {key: [g.id for g in rows] for key, rows in report.items()}
+
+
+def _fail(generation: Generation, code: str, message: str, report: dict) -> None:
+    if lifecycle.fail_generation(generation, code, message):
+        report["failed"].append(generation)
+
+
+def _retry_or_fail(generation: Generation, report: dict) -> None:
+    if lifecycle.retry_later(generation, "worker_lost", WORKER_LOST) is not None:
+        report["retried"].append(generation)
+    else:
+        _fail(generation, "worker_lost", f"{WORKER_LOST} Please try again.", report)

@@ -14,7 +14,8 @@ def run_worker(app, burst: bool = False) -> None:
     """Work the high, default and low queues, in that order of preference."""
     with app.app_context():
         worker = Worker(redis_queues.all_queues(), connection=redis_queues.connection)
-        worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"])
+        # with_scheduler: retries with backoff and deferred jobs are enqueued at their time.
+        worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"], with_scheduler=True)
 
 
 def main(argv=None) -> None:

@@ -9,8 +9,10 @@ from flask_migrate import upgrade
 from rq import SimpleWorker
 
 from app import create_app
+from app.credits import service as credits
 from app.embedded import start_redis
 from app.extensions import db, redis_queues
+from app.projects.models import Workspace
 from tests import factories
 
 
@@ -75,12 +77,19 @@ def app(config):
     with app.app_context():
         yield app
         db.session.remove()
+        assert_ledgers_balance()
         if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             db.session.commit()
         db.engine.dispose()
         redis_queues.connection.flushdb()
+
+
+def assert_ledgers_balance() -> None:
+    """After every test, each workspace's balance equals the sum of its ledger."""
+    for workspace in db.session.scalars(sa.select(Workspace)):
+        assert workspace.credit_balance == credits.ledger_total(workspace.id), f"ledger of {workspace.name}"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from PIL import Image as PILImage
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
-from app.generations.service import enqueue_generation
+from app.generations.lifecycle import dispatch
 from app.images.service import upload_image
 from app.images.storage import storage
 from tests.factories import photo_bytes
@@ -150,7 +150,7 @@ def test_finished_generation_is_not_run_again(api_client, worker):
     ).get_json()["data"]["id"]
     worker()
     generation = db.session.get(Generation, generation_id)
-    enqueue_generation(generation)
+    dispatch(generation)
     worker()
     db.session.refresh(generation)
     assert generation.status is GenerationStatus.SUCCEEDED

@@ -1,9 +1,11 @@
 """The sweeper: nothing stays queued or processing forever."""
 from datetime import timedelta
 
+from app.credits import service as credits
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
-from app.generations.service import create_generation, enqueue_generation
+from app.generations.lifecycle import dispatch
+from app.generations.service import create_generation
 from app.images.service import upload_image
 from app.timeutil import utcnow
 from jobs.sweeper import sweep_generations
@@ -17,25 +19,41 @@ def queued_generation(project) -> Generation:
     return generation
 
 
-def test_processing_generation_whose_job_vanished_is_failed_with_reason(project):
-    generation = queued_generation(project)
-    generation.status, generation.started_at = GenerationStatus.PROCESSING, utcnow()
+def running(generation, attempts=1, started_at=None):
+    generation.status, generation.attempts = GenerationStatus.PROCESSING, attempts
+    generation.started_at = started_at or utcnow()
     db.session.commit()
 
-    result = sweep_generations()
+
+def test_processing_generation_whose_job_vanished_is_retried(project, worker):
+    generation = queued_generation(project)
+    running(generation)
+
+    assert sweep_generations()["retried"] == [generation.id]
+    worker()
 
     db.session.refresh(generation)
-    assert result["failed"] == [generation.id]
+    assert generation.status is GenerationStatus.SUCCEEDED
+    assert generation.attempts == 2
+
+
+def test_vanished_job_on_its_last_attempt_is_failed_and_refunded(project, app):
+    generation = queued_generation(project)
+    balance_after_reserve = credits.balance(project.workspace_id)
+    running(generation, attempts=app.config["MAX_ATTEMPTS"])
+
+    assert sweep_generations()["failed"] == [generation.id]
+
+    db.session.refresh(generation)
     assert generation.status is GenerationStatus.FAILED
     assert "stopped before it finished" in generation.error_message
+    assert credits.balance(project.workspace_id) == balance_after_reserve + generation.cost
 
 
 def test_processing_generation_past_its_timeout_is_failed_even_if_job_looks_alive(project, app):
     generation = queued_generation(project)
-    enqueue_generation(generation)
-    generation.status = GenerationStatus.PROCESSING
-    generation.started_at = utcnow() - timedelta(seconds=app.config["JOB_TIMEOUT"] + 120)
-    db.session.commit()
+    dispatch(generation)
+    running(generation, app.config["MAX_ATTEMPTS"], utcnow() - timedelta(seconds=app.config["JOB_TIMEOUT"] + 120))
 
     sweep_generations()
 
@@ -55,7 +73,7 @@ def test_queued_generation_whose_job_was_lost_is_enqueued_again(project, worker)
 
 def test_generation_queued_past_the_deadline_is_failed(project, app):
     generation = queued_generation(project)
-    enqueue_generation(generation)
+    dispatch(generation)
     generation.created_at = utcnow() - timedelta(seconds=app.config["QUEUED_DEADLINE"] + 1)
     db.session.commit()
 
@@ -69,5 +87,5 @@ def test_generation_queued_past_the_deadline_is_failed(project, app):
 
 def test_sweeper_leaves_healthy_work_alone(project):
     generation = queued_generation(project)
-    enqueue_generation(generation)
-    assert sweep_generations() == {"failed": [], "requeued": []}
+    dispatch(generation)
+    assert sweep_generations() == {"failed": [], "retried": [], "requeued": []}

@@ -49,6 +49,10 @@ class Generation(db.Model):
     model: Mapped[str | None] = mapped_column(sa.String(100))
     upstream_request_id: Mapped[str | None] = mapped_column(sa.String(255))
     priority: Mapped[int] = mapped_column(default=0)
+    # The RQ job of the current attempt: the generation id first, "<id>-<attempt>" for retries.
+    rq_job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    cancel_requested_at: Mapped[datetime | None]
     status: Mapped[GenerationStatus] = mapped_column(
         sa.Enum(GenerationStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=GenerationStatus.QUEUED,

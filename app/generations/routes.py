@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 from app.auth.api import api_key_required
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
-from app.generations import progress, service
+from app.generations import lifecycle, progress, service
 from app.generations.models import Generation, GenerationStatus
+from app.idempotency import idempotent
 from app.images.routes import image_json
 from app.images.service import get_image_for_user
 from app.projects.service import get_project_for_user
@@ -57,6 +58,10 @@ def generation_json(generation: Generation) -> dict:
         },
         "error": error,
         "cost": generation.cost,
+        "priority": generation.priority,
+        "attempts": generation.attempts,
+        "cancelRequested": generation.cancel_requested_at is not None,
+        **service.queue_estimate(generation),
         "createdAt": isoformat(generation.created_at),
         "startedAt": isoformat(generation.started_at),
         "completedAt": isoformat(generation.finished_at),
@@ -76,7 +81,7 @@ def create(image_id: str):
         user=current_user,
     )
     db.session.commit()
-    service.enqueue_generation(generation)
+    lifecycle.dispatch(generation)
     if is_htmx_request():
         return render_template("generations/_generation.html", generation=generation, source=image)
     return redirect(url_for("generations.detail", generation_id=generation.id))
@@ -140,9 +145,27 @@ def sse_event(name: str, html: str) -> str:
     return f"event: {name}\n{data}\n\n"
 
 
+@bp.post("/generations/<generation_id>/cancel")
+@login_required
+def cancel(generation_id: str):
+    generation = service.get_generation_for_user(current_user, generation_id)
+    lifecycle.request_cancel(generation)
+    db.session.commit()
+    _announce_change(generation)
+    if is_htmx_request():
+        return render_template("generations/_generation.html", generation=generation, source=_first_reference(generation))
+    return redirect(url_for("generations.detail", generation_id=generation.id))
+
+
+def _announce_change(generation: Generation) -> None:
+    db.session.refresh(generation)
+    progress.publish(generation)
+
+
 @bp.post("/api/v1/generations")
 @csrf.exempt
 @api_key_required
+@idempotent
 def api_create():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -153,10 +176,25 @@ def api_create():
         preset_id=body.get("preset"),
         reference_ids=body.get("referenceImages") or [],
         api_key=g.api_key,
+        priority=body.get("priority", 0),
     )
     db.session.commit()
-    service.enqueue_generation(generation)
+    lifecycle.dispatch(generation)
     return jsonify(success=True, data=generation_json(generation)), 201
+
+
+@bp.post("/api/v1/generations/<generation_id>/cancel")
+@csrf.exempt
+@api_key_required
+def api_cancel(generation_id: str):
+    """Cancel: a queued generation at once (refunded); a running one at its next step if the provider allows."""
+    generation = service.get_generation(g.project, generation_id)
+    if generation.is_terminal:
+        raise ApiError(f"The generation already ended ({generation.status.value}); there is nothing to cancel.", status=409, code="conflict")
+    lifecycle.request_cancel(generation)
+    db.session.commit()
+    _announce_change(generation)
+    return jsonify(success=True, data=generation_json(generation))
 
 
 @bp.get("/api/v1/generations/<generation_id>")

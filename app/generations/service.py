@@ -1,28 +1,25 @@
-"""Creating generations and moving them through their states; each move is one guarded UPDATE."""
-import hashlib
-import logging
-
+"""Creating and reading generations; their state changes live in lifecycle.py."""
 import sqlalchemy as sa
 from flask import current_app
-from redis.exceptions import RedisError
+from rq import Worker
 
+from app.credits import pricing
+from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, redis_queues
+from app.generations.lifecycle import average_duration
 from app.generations.models import Generation, GenerationStatus
 from app.generations.presets import UnknownPreset, get_preset
 from app.images.models import Image
-from app.images.service import get_image, store_image_files
+from app.images.service import get_image
 from app.images.storage import storage
-from app.imaging.io import encode_image, load_photo
+from app.imaging.io import load_photo
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
 from app.providers.base import ProviderRefused, ProviderRequest
 from app.providers.registry import get_provider
 from app.timeutil import utcnow
 
-log = logging.getLogger(__name__)
-
-ACTIVE = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING)
 MAX_PROMPT_LENGTH = 4000
 MAX_REFERENCE_IMAGES = 8
 
@@ -38,7 +35,7 @@ def create_generation(
     provider_name: str | None = None,
     priority: int = 0,
 ) -> Generation:
-    """Validate a request and record it as a queued generation (enqueue it after commit)."""
+    """Validate a request, reserve its credits and record it as queued (dispatch it after commit)."""
     preset = _resolve_preset(preset_id)
     prompt = (prompt or "").strip() or (preset.prompt if preset else "")
     if not prompt:
@@ -63,12 +60,20 @@ def create_generation(
         preset=preset.id if preset else None,
         reference_image_ids=[image.id for image in references],
         provider=provider.name,
-        priority=priority,
-        cost=(preset.credits if preset else 1) * max(1, len(references)),
+        priority=_check_priority(priority),
+        cost=pricing.price(current_app.config["CREDIT_PRICES"], provider.name, None, max(1, len(references))),
     )
     db.session.add(generation)
     db.session.flush()
+    generation.rq_job_id = generation.id
+    credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
     return generation
+
+
+def _check_priority(priority) -> int:
+    if not isinstance(priority, int) or isinstance(priority, bool) or not -10 <= priority <= 10:
+        raise ApiError("priority must be a whole number from -10 to 10 (larger runs sooner).")
+    return priority
 
 
 def _resolve_preset(preset_id: str | None):
@@ -86,95 +91,6 @@ def _resolve_references(project: Project, reference_ids: list) -> list[Image]:
     if len(reference_ids) > MAX_REFERENCE_IMAGES:
         raise ApiError(f"At most {MAX_REFERENCE_IMAGES} reference images per generation.")
     return [get_image(project, image_id) for image_id in reference_ids]
-
-
-def queue_name_for(priority: int) -> str:
-    """Larger priority runs sooner."""
-    return "high" if priority > 0 else "low" if priority < 0 else "default"
-
-
-def enqueue_generation(generation: Generation) -> bool:
-    """Put a committed generation on its queue; the RQ job id is the generation id.
-
-    If Redis is unreachable the generation stays queued and the sweeper enqueues it later.
-    """
-    try:
-        _enqueue(generation)
-    except RedisError:
-        log.warning("could not enqueue generation %s; the sweeper will retry", generation.id, exc_info=True)
-        return False
-    return True
-
-
-def _enqueue(generation: Generation) -> None:
-    redis_queues.queue(queue_name_for(generation.priority)).enqueue(
-        "jobs.generation.run_generation",
-        generation.id,
-        job_id=generation.id,
-        job_timeout=current_app.config["JOB_TIMEOUT"],
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-        description=f"generation {generation.id} ({generation.preset or generation.kind})",
-    )
-
-
-def transition(generation_id: str, to: GenerationStatus, from_states, **values) -> bool:
-    """Move a generation to a new status only if it is in one of from_states; True if it moved."""
-    result = db.session.execute(
-        sa.update(Generation)
-        .where(Generation.id == generation_id, Generation.status.in_(list(from_states)))
-        .values(status=to, updated_at=utcnow(), **values)
-    )
-    return result.rowcount == 1
-
-
-def start_generation(generation: Generation) -> bool:
-    """queued → processing; False if someone else already moved it."""
-    return transition(generation.id, GenerationStatus.PROCESSING, [GenerationStatus.QUEUED], started_at=utcnow())
-
-
-def record_progress(generation: Generation, done: int, total: int, message: str) -> None:
-    """Store a running generation's progress on its row."""
-    generation.progress_done, generation.progress_total, generation.progress_message = done, total, message[:255]
-    db.session.flush()
-
-
-def complete_generation(generation: Generation, outputs: list) -> bool:
-    """Store the outputs as images of the project and mark the generation succeeded."""
-    project = db.session.get(Project, generation.project_id)
-    for pixels in outputs:
-        fmt = "PNG" if pixels.mode == "RGBA" else "JPEG"
-        data = encode_image(pixels, fmt, quality=92)
-        image = Image(
-            project_id=project.id,
-            source="generated",
-            mime="image/png" if fmt == "PNG" else "image/jpeg",
-            width=pixels.width,
-            height=pixels.height,
-            size_bytes=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            generation_id=generation.id,
-        )
-        store_image_files(project, image, data, pixels)
-    return transition(
-        generation.id,
-        GenerationStatus.SUCCEEDED,
-        [GenerationStatus.PROCESSING],
-        finished_at=utcnow(),
-        progress_message="Done",
-    )
-
-
-def fail_generation(generation_id: str, code: str, message: str) -> bool:
-    """Mark an unfinished generation failed with a reason a person understands."""
-    return transition(
-        generation_id,
-        GenerationStatus.FAILED,
-        ACTIVE,
-        finished_at=utcnow(),
-        error_code=code,
-        error_message=message,
-    )
 
 
 def run_provider(generation: Generation, report) -> list:
@@ -232,3 +148,26 @@ def get_generation_for_user(user, generation_id: str) -> Generation:
     if generation is None:
         raise ApiError("Generation not found", status=404, code="not_found")
     return generation
+
+
+def queue_estimate(generation: Generation) -> dict:
+    """Place in the queue (1 = next) and estimated seconds until done, from recent durations."""
+    position, eta = None, None
+    average = average_duration(generation.provider, generation.model)
+    if generation.status is GenerationStatus.QUEUED:
+        ahead = db.session.scalar(
+            sa.select(sa.func.count(Generation.id)).where(
+                Generation.status == GenerationStatus.QUEUED,
+                sa.or_(
+                    Generation.priority > generation.priority,
+                    sa.and_(Generation.priority == generation.priority, Generation.created_at < generation.created_at),
+                ),
+            )
+        )
+        position = ahead + 1
+        if average is not None:
+            workers = max(1, Worker.count(connection=redis_queues.connection))
+            eta = round(-(-position // workers) * average, 1)
+    elif generation.status is GenerationStatus.PROCESSING and average is not None and generation.started_at:
+        eta = round(max(0.0, average - (utcnow() - generation.started_at).total_seconds()), 1)
+    return {"queuePosition": position, "etaSeconds": eta}

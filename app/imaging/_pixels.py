@@ -33,6 +33,15 @@ def sample(image: Image.Image, long_side: int = STATS_LONG_SIDE) -> np.ndarray:
     return np.asarray(small, dtype=np.float32) / 255.0
 
 
+def pixel_sample(image: Image.Image, long_side: int = 256) -> np.ndarray:
+    """Every k-th pixel as float32 RGB (0..1): exact pixel values for histograms, almost free to take."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    factor = max(1, max(rgb.size) // long_side)
+    if factor > 1:
+        rgb = rgb.resize((max(1, rgb.width // factor), max(1, rgb.height // factor)), Image.Resampling.NEAREST)
+    return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """Rec.709 luma of a float RGB array."""
     return rgb @ LUMA_WEIGHTS

@@ -10,14 +10,31 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
-from app.imaging._pixels import on_rgb, sample
+from app.imaging._pixels import on_rgb, pixel_sample
 
 
-def _blurred_luma(luma: Image.Image) -> Image.Image:
-    """A ~1 px blur, made by halving and re-enlarging because that is several times faster."""
+def _neighbour_mean(luma: Image.Image) -> Image.Image:
+    """Mean of the four neighbours (edges repeated): the blur behind Laplacian sharpening.
+
+    Built from shifted copies and blends because each is a cheap C pass, several times
+    faster than any Pillow blur filter on a 12-megapixel image.
+    """
     width, height = luma.size
-    half = luma.reduce(2)
-    return half.resize(luma.size, Image.Resampling.BILINEAR, box=(0, 0, width / 2, height / 2))
+
+    def shifted(dx: int, dy: int) -> Image.Image:
+        moved = ImageChops.offset(luma, dx, dy)
+        # offset() wraps around; repeat the original edge row or column instead.
+        if dx:
+            column = 0 if dx > 0 else width - 1
+            moved.paste(luma.crop((column, 0, column + 1, height)), (column, 0))
+        if dy:
+            row = 0 if dy > 0 else height - 1
+            moved.paste(luma.crop((0, row, width, row + 1)), (0, row))
+        return moved
+
+    horizontal = Image.blend(shifted(1, 0), shifted(-1, 0), 0.5)
+    vertical = Image.blend(shifted(0, 1), shifted(0, -1), 0.5)
+    return Image.blend(horizontal, vertical, 0.5)
 
 
 def _highlight_ceiling() -> list[int]:
@@ -31,13 +48,18 @@ _CEILING = _highlight_ceiling()
 
 def _sharpened_luma(luma: Image.Image, amount: float) -> Image.Image:
     """luma + amount * (luma - blur), with overshoot near white held back so edges do not clip."""
-    sharp = Image.blend(_blurred_luma(luma), luma, 1.0 + amount)
+    sharp = Image.blend(_neighbour_mean(luma), luma, 1.0 + amount)
     return ImageChops.darker(sharp, luma.point(_CEILING))
+
+
+def _grey_rgb(channel: Image.Image) -> Image.Image:
+    """An RGB image with the same value in all three channels (merge is faster than convert)."""
+    return Image.merge("RGB", (channel, channel, channel))
 
 
 def adaptive_vibrance(rgb: Image.Image, amount: float) -> float:
     """Scale the saturation boost down for photos that are already colourful (no neon)."""
-    small = sample(rgb, 128)
+    small = pixel_sample(rgb, 128)
     chroma = float(np.mean(small.max(axis=2) - small.min(axis=2)))
     return amount * float(np.clip(1.0 - chroma / 0.35, 0.25, 1.0))
 
@@ -46,7 +68,7 @@ def vibrance(image: Image.Image, *, amount: float = 0.2) -> Image.Image:
     """Gentle saturation boost that backs off for colourful photos."""
     def run(rgb: Image.Image) -> Image.Image:
         boost = adaptive_vibrance(rgb, amount)
-        return Image.blend(rgb.convert("L").convert("RGB"), rgb, 1.0 + boost) if boost > 0 else rgb
+        return Image.blend(_grey_rgb(rgb.convert("L")), rgb, 1.0 + boost) if boost > 0 else rgb
 
     return on_rgb(image, run)
 
@@ -62,7 +84,7 @@ def _sharpen_rgb(rgb: Image.Image, amount: float) -> Image.Image:
     luma = rgb.convert("L")
     # The luma change, stored around 128 because images cannot hold negatives.
     detail = ImageChops.subtract(_sharpened_luma(luma, amount), luma, offset=128)
-    return ImageChops.add(rgb, Image.merge("RGB", (detail, detail, detail)), offset=-128)
+    return ImageChops.add(rgb, _grey_rgb(detail), offset=-128)
 
 
 def vibrance_and_sharpen(image: Image.Image, *, vibrance: float = 0.15, sharpen: float = 0.4) -> Image.Image:
@@ -73,7 +95,7 @@ def vibrance_and_sharpen(image: Image.Image, *, vibrance: float = 0.15, sharpen:
             return _sharpen_rgb(rgb, sharpen) if sharpen > 0 else rgb
         luma = rgb.convert("L")
         reference = Image.blend(_sharpened_luma(luma, sharpen), luma, 1.0 + 1.0 / boost) if sharpen > 0 else luma
-        return Image.blend(reference.convert("RGB"), rgb, 1.0 + boost)
+        return Image.blend(_grey_rgb(reference), rgb, 1.0 + boost)
 
     return on_rgb(image, run)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from app.imaging._pixels import apply_curves, on_rgb, sample
+from app.imaging._pixels import apply_curves, on_rgb, pixel_sample
 from app.imaging.detail import vibrance_and_sharpen
 from app.imaging.local_tone import balance_light, is_high_contrast
 from app.imaging.tone import NATURAL_MIDTONE, tone_curves
@@ -22,10 +22,10 @@ def enhance(
 ) -> Image.Image:
     """White balance, exposure (shadow recovery when backlit), contrast, vibrance and sharpening."""
     def run(rgb: Image.Image) -> Image.Image:
-        small = sample(rgb)
+        small = pixel_sample(rgb)
         if exposure > 0 and is_high_contrast(small):
             rgb = balance_light(rgb, shadows=0.45 * exposure, highlights=0.25 * exposure)
-            small = sample(rgb)
+            small = pixel_sample(rgb)
         curves = tone_curves(small, white_balance=white_balance, exposure=exposure, contrast=contrast, target=target)
         return vibrance_and_sharpen(apply_curves(rgb, curves), vibrance=vibrance, sharpen=sharpen)
 

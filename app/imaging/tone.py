@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from app.imaging._pixels import LUMA_WEIGHTS, apply_curves, identity_curve, luminance, on_rgb, sample
+from app.imaging._pixels import LUMA_WEIGHTS, apply_curves, identity_curve, luminance, on_rgb, pixel_sample
 
 NATURAL_MIDTONE = 0.45
 Curves = np.ndarray  # shape (3, 256), values 0..1
@@ -33,9 +33,13 @@ def compose(first: Curves, then: Curves) -> Curves:
 
 
 def curves_on_sample(rgb: np.ndarray, curves: Curves) -> np.ndarray:
-    """Apply curves to a float sample, so the next builder measures the already-corrected image."""
-    levels = identity_curve()
-    return np.stack([np.interp(rgb[..., c], levels, curves[c]) for c in range(3)], axis=-1).astype(np.float32)
+    """Apply curves to a float sample (linear interpolation), so the next step measures the result."""
+    position = np.clip(rgb, 0.0, 1.0) * 255.0
+    index = np.minimum(position.astype(np.intp), 254)
+    fraction = position - index
+    channel = np.arange(3)
+    low = curves[channel, index]
+    return (low + (curves[channel, index + 1] - low) * fraction).astype(np.float32)
 
 
 def _monotonic(curves: Curves) -> Curves:
@@ -48,7 +52,8 @@ def estimate_cast(rgb: np.ndarray) -> np.ndarray:
     usable = (luminance(pixels) > 0.08) & (pixels.max(axis=1) < 0.97)
     if usable.sum() < 500:
         return np.ones(3, dtype=np.float32)
-    illuminant = np.mean(pixels[usable] ** 6, axis=0) ** (1.0 / 6.0)
+    cubed = pixels[usable] ** 3
+    illuminant = np.mean(cubed * cubed, axis=0) ** (1.0 / 6.0)
     return (illuminant / illuminant.mean()).astype(np.float32)
 
 
@@ -100,12 +105,12 @@ def tone_curves(rgb: np.ndarray, *, white_balance: float, exposure: float, contr
 
 def white_balance(image: Image.Image, *, strength: float = 0.8) -> Image.Image:
     """Neutralise a tungsten/fluorescent colour cast, keeping near-white highlights white."""
-    return on_rgb(image, lambda rgb: apply_curves(rgb, white_balance_curves(sample(rgb), strength)))
+    return on_rgb(image, lambda rgb: apply_curves(rgb, white_balance_curves(pixel_sample(rgb), strength)))
 
 
 def auto_exposure(image: Image.Image, *, target: float = NATURAL_MIDTONE, strength: float = 1.0) -> Image.Image:
     """Stretch levels and lift mid-tones toward a natural exposure without clipping highlights."""
-    return on_rgb(image, lambda rgb: apply_curves(rgb, exposure_curves(sample(rgb), target, strength)))
+    return on_rgb(image, lambda rgb: apply_curves(rgb, exposure_curves(pixel_sample(rgb), target, strength)))
 
 
 def contrast(image: Image.Image, *, amount: float = 0.12) -> Image.Image:

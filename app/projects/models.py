@@ -15,6 +15,8 @@ class Workspace(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    # Kept equal to the sum of the workspace's ledger rows; a guarded UPDATE on it makes reservations atomic.
+    credit_balance: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="workspace")
