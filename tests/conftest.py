@@ -74,6 +74,8 @@ def config(tmp_path, migrated_database, redis_url):
 @pytest.fixture
 def app(config):
     app = create_app(config)
+    # Requests reuse the test's app context, so end each request's transaction as a real one would end.
+    app.teardown_request(lambda _error: db.session.rollback())
     with app.app_context():
         yield app
         db.session.remove()

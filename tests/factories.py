@@ -31,3 +31,11 @@ def make_api_key(project) -> str:
     _, plaintext = auth_service.create_api_key(project, "test key")
     db.session.commit()
     return plaintext
+
+
+def make_image(project, name: str = "kitchen_02.jpg"):
+    from app.images.service import upload_image
+
+    image = upload_image(project, photo_bytes(name), name)
+    db.session.commit()
+    return image

@@ -1,9 +1,10 @@
 """API-key authentication for the JSON surfaces."""
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, make_response, request
 
 from app.auth.service import find_api_key
+from app.credits import service as credits
 from app.extensions import db
 
 
@@ -26,6 +27,11 @@ def api_key_required(view):
         # Recording last use is bookkeeping of the key, independent of the request's own work.
         db.session.commit()
         g.api_key, g.project = key, key.project
-        return view(*args, **kwargs)
+        response = make_response(view(*args, **kwargs))
+        balance = credits.balance(key.project.workspace_id)
+        response.headers["X-Credits-Balance"] = str(balance)
+        if balance < current_app.config["LOW_BALANCE_THRESHOLD"]:
+            response.headers["X-Credits-Low"] = "true"
+        return response
 
     return wrapper

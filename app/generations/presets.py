@@ -97,7 +97,7 @@ _PRESETS: tuple[Preset, ...] = (
     Preset("hdr-interior", "HDR interior", "Open up shadows and keep window views readable, like a bracketed HDR.",
            INTERIOR_ROOM_TYPES, "Give this interior photo a natural HDR look: open the shadows, recover the "
            "window views, balanced bright exposure, no halos. Change nothing else.",
-           (("white_balance", {}), ("balance_light", {"shadows": 0.6, "highlights": 0.4}),
+           (("white_balance", {}), ("balance_light", {"shadows": 0.6, "highlights": 0.3}),
             ("auto_exposure", {}), ("contrast", {"amount": 0.1}),
             ("vibrance_and_sharpen", {"vibrance": 0.15, "sharpen": 0.5}))),
     Preset("brighten-dark-room", "Brighten dark room", "Lift an underexposed room to a natural, airy brightness.",

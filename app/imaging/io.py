@@ -42,7 +42,7 @@ def load_photo(data: bytes, *, max_pixels: int) -> DecodedPhoto:
     """Sniff, validate and fully decode photo bytes; raise ImageRejected with an actionable message."""
     if not data:
         raise ImageRejected("The file is empty.")
-    image = _open_header(data)
+    image = _open_header(data, max_pixels)
     mime = _MIME_BY_FORMAT.get(image.format or "")
     if mime is None:
         raise ImageRejected(_NOT_AN_IMAGE)
@@ -57,14 +57,18 @@ def load_photo(data: bytes, *, max_pixels: int) -> DecodedPhoto:
     return DecodedPhoto(image=working, mime=mime)
 
 
-def _open_header(data: bytes) -> Image.Image:
+def _open_header(data: bytes, max_pixels: int) -> Image.Image:
     """Read only the header; Pillow's own bomb limit is a backstop behind our max_pixels check."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data), formats=_ACCEPTED_FORMATS)
     except Image.DecompressionBombError as exc:
-        raise ImageRejected(f"The image has far too many pixels to process ({exc}).") from exc
+        bomb_limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        raise ImageRejected(
+            f"The image has over {_megapixels(bomb_limit)} megapixels; the limit is "
+            f"{_megapixels(max_pixels)} megapixels. Please resize it and upload again."
+        ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected(_NOT_AN_IMAGE) from exc
 

@@ -1,0 +1,1 @@
+"""The admin console: queues and usage, users, workspaces and credits, the ledger and jobs."""
