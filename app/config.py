@@ -86,6 +86,7 @@ def load_config(environ=None) -> dict:
         "CREDIT_PRICES": load_prices(environ.get("CREDIT_PRICES")),
         "DEFAULT_PROVIDER": env_str(environ, "DEFAULT_PROVIDER", "local"),
         "JOB_TIMEOUT": env_int(environ, "JOB_TIMEOUT", 300),
+        "ABANDON_GRACE": env_int(environ, "ABANDON_GRACE", 60),
         "MAX_ATTEMPTS": env_int(environ, "MAX_ATTEMPTS", 3),
         "RETRY_BACKOFF": env_int(environ, "RETRY_BACKOFF", 10),
         "MAX_LIFETIME": env_int(environ, "MAX_LIFETIME", 3600),

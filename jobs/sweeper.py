@@ -15,8 +15,6 @@ from app.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 LIVE_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-# Time past the job timeout that we allow for RQ itself to notice a dead work horse.
-GRACE_SECONDS = 60
 WORKER_LOST = "The worker running this job stopped before it finished."
 
 
@@ -37,7 +35,7 @@ def sweep_generations() -> dict:
     """Fail or retry abandoned and overdue generations; re-dispatch queued ones whose RQ job was lost."""
     _clean_rq_registries()
     now, config = utcnow(), current_app.config
-    run_deadline = now - timedelta(seconds=config["JOB_TIMEOUT"] + GRACE_SECONDS)
+    run_deadline = now - timedelta(seconds=config["JOB_TIMEOUT"] + config["ABANDON_GRACE"])
     queue_deadline = now - timedelta(seconds=config["QUEUED_DEADLINE"])
     lifetime_deadline = now - timedelta(seconds=config["MAX_LIFETIME"])
     unfinished = db.session.scalars(

@@ -1,5 +1,4 @@
 """A live Stagecraft (gunicorn + a real RQ worker) and Debian's Chromium driven by Playwright."""
-import os
 import socket
 import subprocess
 import sys
@@ -9,7 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import ROOT, process_env, start_worker
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -24,18 +24,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def process_env(config: dict) -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": config["REDIS_URL"],
-        "STORAGE_DIR": config["STORAGE_DIR"],
-        "STAGECRAFT_VAR_DIR": config["VAR_DIR"],
-        "SECRET_KEY": config["SECRET_KEY"],
-        "LOG_FORMAT": "text",
-    }
-
-
 @pytest.fixture
 def live_server(app, config):
     """gunicorn with gevent workers and one RQ worker, as `make run` starts them, on a free port."""
@@ -46,7 +34,7 @@ def live_server(app, config):
          "--bind", f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"],
         cwd=ROOT, env=env,
     )
-    worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env)
+    worker = start_worker(config)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, web)

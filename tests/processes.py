@@ -1,0 +1,26 @@
+"""Starting the product's own processes (web server, workers) for tests that need them live."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def process_env(config: dict) -> dict:
+    """Environment that points a child process at the test's database, Redis and storage."""
+    return {
+        **os.environ,
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": config["REDIS_URL"],
+        "STORAGE_DIR": config["STORAGE_DIR"],
+        "STAGECRAFT_VAR_DIR": config["VAR_DIR"],
+        "SECRET_KEY": config["SECRET_KEY"],
+        "LOG_FORMAT": "text",
+    }
+
+
+def start_worker(config: dict, **extra_env) -> subprocess.Popen:
+    """A real forking RQ worker (`python -m jobs.worker`), as `make run` starts it."""
+    env = {**process_env(config), **{key: str(value) for key, value in extra_env.items()}}
+    return subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, start_new_session=True)
