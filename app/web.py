@@ -4,20 +4,23 @@ from flask import redirect, request, url_for
 from app.auth.models import User
 from app.errors import error_response, is_api_request, is_htmx_request
 from app.extensions import db, login_manager
+from app.generations.service import queue_estimate
 from app.images.storage import file_url
 
 
 def register_blueprints(app) -> None:
     """Register every feature's blueprint and the helpers templates use."""
+    from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.generations.routes import bp as generations_bp
     from app.health.routes import bp as health_bp
     from app.images.routes import bp as images_bp
     from app.projects.routes import bp as projects_bp
 
-    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, health_bp):
+    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, health_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
+    app.add_template_global(queue_estimate)
 
 
 @login_manager.user_loader
