@@ -34,7 +34,7 @@ class LocalProvider:
     def run(self, request: ProviderRequest, report: ProgressReport) -> list[Image.Image]:
         """Run the pipeline on each reference photo."""
         steps = self.steps_for(request)
-        total = len(steps) * len(request.references)
+        total = len(steps) * len(request.references) + 1  # the last step is storing the result
         outputs = []
         for index, reference in enumerate(request.references):
             offset = index * len(steps)
@@ -43,5 +43,5 @@ class LocalProvider:
                 report(offset + done, total, message)
 
             outputs.append(run_pipeline(reference, steps, on_step=on_step))
-        report(total, total, "Saving the result")
+        report(total - 1, total, "Saving the result")
         return outputs
