@@ -10,8 +10,12 @@ VENDOR := static/vendor
 run: setup
 	$(FLASK) up
 
+# The whole suite on SQLite, then the money and lifecycle tests again on a throwaway PostgreSQL.
 test: setup chromium
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	tests/with_postgres.sh $(VENV)/bin/pytest -q $(POSTGRES_TESTS)
+
+POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py tests/test_worker_death.py
 
 bench: setup
 	$(PY) bench/run.py
