@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.auth.api import api_key_required
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
-from app.generations import lifecycle, progress, service
+from app.generations import lifecycle, progress, samples, service
 from app.generations.models import Generation, GenerationStatus
 from app.idempotency import idempotent
 from app.images.routes import image_json
@@ -85,6 +85,12 @@ def create(image_id: str):
     if is_htmx_request():
         return render_template("generations/_generation.html", generation=generation, source=image)
     return redirect(url_for("generations.detail", generation_id=generation.id))
+
+
+@bp.get("/presets")
+def presets():
+    """The preset catalogue with a before/after of each on a sample photo."""
+    return render_template("generations/presets.html", catalogue=samples.catalogue())
 
 
 @bp.get("/generations/<generation_id>")

@@ -1,0 +1,29 @@
+"""The preset catalogue page: every preset, with a real before/after for the ones the local engine does."""
+import io
+import os
+
+from PIL import Image as PILImage
+
+from app.generations.presets import PRESETS
+
+
+def test_presets_page_lists_every_preset_with_before_after_for_local_ones(client):
+    page = client.get("/presets").get_data(as_text=True)
+    for preset in PRESETS.values():
+        section = page.split(f'id="preset-{preset.id}"')[1].split("</article>")[0]
+        if preset.needs_ai_provider:
+            assert "AI provider" in section and "<img-comparison-slider" not in section
+        else:
+            assert "<img-comparison-slider" in section
+    after_url = page.split('id="preset-day-to-dusk"')[1].split('slot="second" src="')[1].split('"')[0]
+    after = client.get(after_url.replace("&amp;", "&"))
+    assert after.status_code == 200
+    assert PILImage.open(io.BytesIO(after.data)).format == "JPEG"
+
+
+def test_sample_renders_are_cached_in_storage(client, app):
+    client.get("/presets")
+    samples_dir = app.config["STORAGE_DIR"] + "/samples"
+    first = sorted(os.listdir(samples_dir))
+    client.get("/presets")
+    assert sorted(os.listdir(samples_dir)) == first and len(first) == 7
