@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 
 from app.auth import service as auth_service
 from app.auth.models import User
+from app.cli_credits import credits_group
 from app.errors import ApiError
 from app.extensions import db
 from app.projects import service as project_service
@@ -15,7 +16,7 @@ from app.projects.models import Project
 
 
 def register_commands(app) -> None:
-    for command in (up, create_admin, create_user, create_project, create_api_key, worker, sweep):
+    for command in (up, create_admin, create_user, create_project, create_api_key, worker, sweep, credits_group):
         app.cli.add_command(command)
 
 

@@ -27,8 +27,8 @@ def run_generation(generation_id: str) -> None:
     db.session.commit()
     _announce(generation)
     try:
-        outputs = service.run_provider(generation, report=lambda *step: _report(generation, *step))
-        lifecycle.complete_generation(generation, outputs)
+        result = service.run_provider(generation, report=lambda *step: _report(generation, *step))
+        lifecycle.complete_generation(generation, result)
         db.session.commit()
     except Exception as error:
         db.session.rollback()

@@ -155,3 +155,53 @@ def test_finished_generation_is_not_run_again(api_client, worker):
     db.session.refresh(generation)
     assert generation.status is GenerationStatus.SUCCEEDED
     assert db.session.scalar(db.select(db.func.count(Image.id)).where(Image.generation_id == generation_id)) == 1
+
+
+def test_edit_options_crop_resize_watermark_and_format(api_client, worker, app):
+    image_id = api_upload(api_client, "exterior_02.jpg")
+    body = {
+        "preset": "enhance", "referenceImages": [image_id], "aspectRatio": "1:1",
+        "resolution": "1K", "outputFormat": "webp", "watermark": "Virtually staged",
+    }
+    created = api_client.post("/api/v1/generations", json=body).get_json()["data"]
+    assert created["cost"] == 1
+    worker()
+    output = api_client.get(f"/api/v1/generations/{created['id']}").get_json()["data"]["outputImage"]
+    assert (output["width"], output["height"], output["mimeType"]) == (1024, 1024, "image/webp")
+    assert PILImage.open(io.BytesIO(app.test_client().get(output["url"]).data)).format == "WEBP"
+
+
+def test_invalid_options_are_400_with_the_contract_messages(api_client):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    cases = [
+        ({"aspectRatio": "wide"}, "Invalid aspect ratio"),
+        ({"resolution": "8K"}, "Invalid resolution"),
+        ({"outputFormat": "gif"}, "Invalid outputFormat"),
+        ({"watermark": "x" * 100}, "watermark must be"),
+    ]
+    for extra, message in cases:
+        body = {"preset": "enhance", "referenceImages": [image_id], **extra}
+        response = api_client.post("/api/v1/generations", json=body)
+        assert response.status_code == 400, extra
+        assert response.get_json()["error"]["message"].startswith(message)
+
+
+def test_text_to_image_on_local_is_a_free_labelled_placeholder(api_client, worker, app):
+    body = {"prompt": "A sunlit loft with exposed brick", "aspectRatio": "16:9", "numImages": 2}
+    created = api_client.post("/api/v1/generations", json=body).get_json()["data"]
+    assert created["cost"] == 0 and created["kind"] == "text_to_image"
+    worker()
+    done = api_client.get(f"/api/v1/generations/{created['id']}").get_json()["data"]
+    assert done["status"] == "success" and done["placeholder"] is True
+    assert len(done["outputImages"]) == 2
+    assert all(image["meta"] == {"placeholder": True} for image in done["outputImages"])
+    assert (done["outputImage"]["width"], done["outputImage"]["height"]) == (1024, 576)
+
+
+def test_free_text_prompt_maps_to_local_operations_or_is_refused_with_capabilities(api_client, worker):
+    image_id = api_upload(api_client, "exterior_02.jpg")
+    ok = api_client.post("/api/v1/generations", json={"prompt": "make it twilight", "referenceImages": [image_id]})
+    assert ok.status_code == 201
+    refused = api_client.post("/api/v1/generations", json={"prompt": "add a pool", "referenceImages": [image_id]})
+    assert refused.status_code == 400
+    assert "day to dusk" in refused.get_json()["error"]["message"]

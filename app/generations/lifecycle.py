@@ -101,26 +101,29 @@ def record_progress(generation: Generation, done: int, total: int, message: str)
     db.session.flush()
 
 
-def complete_generation(generation: Generation, outputs: list) -> bool:
+MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def complete_generation(generation: Generation, result) -> bool:
     """Store the outputs as images of the project, mark the generation succeeded and capture its credits."""
     project = db.session.get(Project, generation.project_id)
-    for pixels in outputs:
-        fmt = "PNG" if pixels.mode == "RGBA" else "JPEG"
-        data = encode_image(pixels, fmt, quality=92)
+    for pixels in result.images:
+        data = encode_image(pixels, generation.output_format.upper(), quality=92)
         image = Image(
             project_id=project.id,
             source="generated",
-            mime="image/png" if fmt == "PNG" else "image/jpeg",
+            mime=MIME_TYPES[generation.output_format],
             width=pixels.width,
             height=pixels.height,
             size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             generation_id=generation.id,
+            meta={"placeholder": True} if result.placeholder else {},
         )
         store_image_files(project, image, data, pixels)
     moved = transition(
         generation.id, GenerationStatus.SUCCEEDED, [GenerationStatus.PROCESSING],
-        finished_at=utcnow(), progress_message="Done",
+        finished_at=utcnow(), progress_message="Done", is_placeholder=result.placeholder,
     )
     if moved:
         credits.capture(project.workspace_id, generation.id)

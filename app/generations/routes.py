@@ -48,6 +48,12 @@ def generation_json(generation: Generation) -> dict:
         "provider": generation.provider,
         "model": generation.model,
         "referenceImages": list(generation.reference_image_ids or []),
+        "aspectRatio": generation.aspect_ratio,
+        "resolution": generation.resolution,
+        "numImages": generation.num_images,
+        "outputFormat": generation.output_format,
+        "watermark": generation.watermark,
+        "placeholder": generation.is_placeholder,
         "outputImage": outputs[0] if outputs else None,
         "outputImages": outputs,
         "progress": {
@@ -183,6 +189,11 @@ def api_create():
         reference_ids=body.get("referenceImages") or [],
         api_key=g.api_key,
         priority=body.get("priority", 0),
+        aspect_ratio=body.get("aspectRatio"),
+        resolution=body.get("resolution"),
+        num_images=body.get("numImages", 1),
+        output_format=body.get("outputFormat"),
+        watermark=body.get("watermark"),
     )
     db.session.commit()
     lifecycle.dispatch(generation)

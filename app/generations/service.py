@@ -13,15 +13,20 @@ from app.generations.presets import UnknownPreset, get_preset
 from app.images.models import Image
 from app.images.service import get_image
 from app.images.storage import storage
+from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.imaging.io import load_photo
+from app.imaging.overlay import DEFAULT_LABEL, watermark
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
-from app.providers.base import ProviderRefused, ProviderRequest
+from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers.registry import get_provider
 from app.timeutil import utcnow
 
 MAX_PROMPT_LENGTH = 4000
 MAX_REFERENCE_IMAGES = 8
+MAX_NUM_IMAGES = 4
+MAX_WATERMARK_LENGTH = 60
+OUTPUT_FORMATS = ("jpeg", "png", "webp")
 
 
 def create_generation(
@@ -34,6 +39,11 @@ def create_generation(
     api_key=None,
     provider_name: str | None = None,
     priority: int = 0,
+    aspect_ratio: str | None = None,
+    resolution: str | None = None,
+    num_images: int = 1,
+    output_format: str | None = None,
+    watermark: str | None = None,
 ) -> Generation:
     """Validate a request, reserve its credits and record it as queued (dispatch it after commit)."""
     preset = _resolve_preset(preset_id)
@@ -46,7 +56,15 @@ def create_generation(
     provider_name = provider_name or project.default_provider or current_app.config["DEFAULT_PROVIDER"]
     provider = get_provider(provider_name)
     kind = "enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image")
-    request = ProviderRequest(kind=kind, prompt=prompt, preset=preset, reference_ids=[i.id for i in references])
+    request = ProviderRequest(
+        kind=kind,
+        prompt=prompt,
+        preset=preset,
+        reference_ids=[i.id for i in references],
+        aspect_ratio=_check_aspect_ratio(aspect_ratio),
+        resolution=_check_choice("resolution", resolution, RESOLUTIONS),
+        num_images=_check_num_images(num_images, references),
+    )
     try:
         provider.check(request)
     except ProviderRefused as refused:
@@ -59,15 +77,61 @@ def create_generation(
         prompt=prompt,
         preset=preset.id if preset else None,
         reference_image_ids=[image.id for image in references],
+        aspect_ratio=request.aspect_ratio,
+        resolution=request.resolution,
+        num_images=request.num_images,
+        output_format=_check_choice("outputFormat", output_format, OUTPUT_FORMATS) or "jpeg",
+        watermark=_check_watermark(watermark),
         provider=provider.name,
         priority=_check_priority(priority),
-        cost=pricing.price(current_app.config["CREDIT_PRICES"], provider.name, None, max(1, len(references))),
+        cost=pricing.price(
+            current_app.config["CREDIT_PRICES"], provider.name, request.resolution,
+            max(1, len(references)) * request.num_images,
+        ) * provider.price_factor(request),
     )
     db.session.add(generation)
     db.session.flush()
     generation.rq_job_id = generation.id
     credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
     return generation
+
+
+def _check_aspect_ratio(aspect_ratio) -> str | None:
+    if aspect_ratio in (None, ""):
+        return None
+    try:
+        parse_aspect_ratio(aspect_ratio)
+    except ValueError:
+        raise ApiError("Invalid aspect ratio") from None
+    return str(aspect_ratio).strip()
+
+
+def _check_choice(name: str, value, choices) -> str | None:
+    if value in (None, ""):
+        return None
+    normalized = str(value).strip()
+    match = next((c for c in choices if c.lower() == normalized.lower()), None)
+    if match is None:
+        raise ApiError(f"Invalid {name} {value!r}; use one of: {', '.join(choices)}.")
+    return match
+
+
+def _check_num_images(num_images, references) -> int:
+    if not isinstance(num_images, int) or isinstance(num_images, bool) or not 1 <= num_images <= MAX_NUM_IMAGES:
+        raise ApiError(f"numImages must be a whole number from 1 to {MAX_NUM_IMAGES}.")
+    if references and num_images != 1:
+        raise ApiError("numImages applies to text-to-image; an edit makes one result per reference image.")
+    return num_images
+
+
+def _check_watermark(watermark) -> str | None:
+    if watermark in (None, "", False):
+        return None
+    if watermark is True:
+        return DEFAULT_LABEL
+    if not isinstance(watermark, str) or len(watermark.strip()) > MAX_WATERMARK_LENGTH:
+        raise ApiError(f"watermark must be true or a label of at most {MAX_WATERMARK_LENGTH} characters.")
+    return watermark.strip()
 
 
 def _check_priority(priority) -> int:
@@ -93,15 +157,14 @@ def _resolve_references(project: Project, reference_ids: list) -> list[Image]:
     return [get_image(project, image_id) for image_id in reference_ids]
 
 
-def run_provider(generation: Generation, report) -> list:
-    """Load the generation's reference photos and let its provider do the work."""
+def run_provider(generation: Generation, report) -> ProviderResult:
+    """Load the generation's reference photos, let its provider do the work, and label the results."""
     report(0, 1, "Loading the photo")
     project = db.session.get(Project, generation.project_id)
     max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
-    references = [
-        load_photo(storage().get(get_image(project, image_id).storage_key), max_pixels=max_pixels).image
-        for image_id in generation.reference_image_ids
-    ]
+    rows = [get_image(project, image_id) for image_id in generation.reference_image_ids]
+    references = [load_photo(storage().get(row.storage_key), max_pixels=max_pixels).image for row in rows]
+    focal = (rows[0].focal_x, rows[0].focal_y) if rows and rows[0].focal_x is not None else None
     request = ProviderRequest(
         kind=generation.kind,
         prompt=generation.prompt,
@@ -111,8 +174,12 @@ def run_provider(generation: Generation, report) -> list:
         aspect_ratio=generation.aspect_ratio,
         resolution=generation.resolution,
         num_images=generation.num_images,
+        focal_point=focal,
     )
-    return get_provider(generation.provider).run(request, report)
+    result = get_provider(generation.provider).run(request, report)
+    if generation.watermark:
+        return ProviderResult([watermark(image, text=generation.watermark) for image in result.images], result.placeholder)
+    return result
 
 
 def get_generation(project: Project, generation_id: str) -> Generation:

@@ -28,7 +28,7 @@ def on_rgb(image: Image.Image, operation: Callable[[Image.Image], Image.Image]) 
 def sample(image: Image.Image, long_side: int = STATS_LONG_SIDE) -> np.ndarray:
     """A small float32 RGB copy (0..1) for statistics; cheap because reduce() box-averages in C."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    factor = max(1, max(rgb.size) // long_side)
+    factor = -(-max(rgb.size) // long_side)
     small = rgb.reduce(factor) if factor > 1 else rgb
     return np.asarray(small, dtype=np.float32) / 255.0
 
@@ -36,10 +36,20 @@ def sample(image: Image.Image, long_side: int = STATS_LONG_SIDE) -> np.ndarray:
 def pixel_sample(image: Image.Image, long_side: int = 256) -> np.ndarray:
     """Every k-th pixel as float32 RGB (0..1): exact pixel values for histograms, almost free to take."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    factor = max(1, max(rgb.size) // long_side)
+    factor = -(-max(rgb.size) // long_side)
     if factor > 1:
         rgb = rgb.resize((max(1, rgb.width // factor), max(1, rgb.height // factor)), Image.Resampling.NEAREST)
     return np.asarray(rgb, dtype=np.float32) / 255.0
+
+
+def channel_max(rgb: np.ndarray) -> np.ndarray:
+    """Per-pixel largest channel; faster than max(axis=-1) on interleaved RGB."""
+    return np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+
+
+def channel_min(rgb: np.ndarray) -> np.ndarray:
+    """Per-pixel smallest channel."""
+    return np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
@@ -61,6 +71,32 @@ def identity_curve() -> np.ndarray:
 def to_image(array: np.ndarray) -> Image.Image:
     """Float RGB (0..1) back to an 8-bit RGB image."""
     return Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
+Box = tuple[int, int, int, int]
+
+
+def map_rows(image: Image.Image, compute: Callable[[np.ndarray, Box], np.ndarray],
+             first_row: int = 0, last_row: int | None = None, rows: int = 64) -> Image.Image:
+    """Apply a float RGB function (pixels 0..1, box) -> pixels band by band over rows [first, last).
+
+    Same result as one whole-image numpy expression, but the temporaries stay small enough to
+    live in cache instead of costing hundreds of megabytes on a 12-megapixel photo.
+    """
+    width, height = image.size
+    last_row = height if last_row is None else last_row
+    result = image.copy()
+    for top in range(first_row, last_row, rows):
+        box = (0, top, width, min(last_row, top + rows))
+        pixels = np.asarray(image.crop(box), dtype=np.float32) * (1.0 / 255.0)
+        result.paste(to_image(compute(pixels, box)), box[:2])
+    return result
+
+
+def plane_rows(plane: Image.Image, box: Box) -> np.ndarray:
+    """A band of a full-size single-channel plane as float32 (L planes scaled to 0..1)."""
+    values = np.asarray(plane.crop(box), dtype=np.float32)
+    return values * (1.0 / 255.0) if plane.mode == "L" else values
 
 
 def box_mean(values: np.ndarray, radius: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
-from app.imaging._pixels import on_rgb, pixel_sample
+from app.imaging._pixels import channel_max, channel_min, on_rgb, pixel_sample
 
 
 def _neighbour_mean(luma: Image.Image) -> Image.Image:
@@ -37,19 +37,21 @@ def _neighbour_mean(luma: Image.Image) -> Image.Image:
     return Image.blend(horizontal, vertical, 0.5)
 
 
-def _highlight_ceiling() -> list[int]:
-    """Brightest value sharpening may push each level to: a third of the way to white, never 255."""
+def _highlight_ceiling() -> np.ndarray:
+    """Brightest value sharpening may push each level to: a quarter of the way to white, never 255."""
     levels = np.arange(256, dtype=np.float32)
-    return np.minimum(levels + (254.0 - levels) * 0.35, 254.0).clip(levels).astype(np.uint8).tolist()
+    return np.minimum(levels + (254.0 - levels) * 0.25, 254.0).clip(levels)
 
 
 _CEILING = _highlight_ceiling()
+_CEILING_TABLE = _CEILING.astype(np.uint8).tolist()
+_MIN_FUSED_BOOST = 0.08
 
 
 def _sharpened_luma(luma: Image.Image, amount: float) -> Image.Image:
     """luma + amount * (luma - blur), with overshoot near white held back so edges do not clip."""
     sharp = Image.blend(_neighbour_mean(luma), luma, 1.0 + amount)
-    return ImageChops.darker(sharp, luma.point(_CEILING))
+    return ImageChops.darker(sharp, luma.point(_CEILING_TABLE))
 
 
 def _grey_rgb(channel: Image.Image) -> Image.Image:
@@ -60,7 +62,7 @@ def _grey_rgb(channel: Image.Image) -> Image.Image:
 def adaptive_vibrance(rgb: Image.Image, amount: float) -> float:
     """Scale the saturation boost down for photos that are already colourful (no neon)."""
     small = pixel_sample(rgb, 128)
-    chroma = float(np.mean(small.max(axis=2) - small.min(axis=2)))
+    chroma = float(np.mean(channel_max(small) - channel_min(small)))
     return amount * float(np.clip(1.0 - chroma / 0.35, 0.25, 1.0))
 
 
@@ -74,7 +76,7 @@ def vibrance(image: Image.Image, *, amount: float = 0.2) -> Image.Image:
 
 
 def sharpen(image: Image.Image, *, amount: float = 0.6) -> Image.Image:
-    """Unsharp mask on luma only, so edges crisp up without coloured fringes."""
+    """Laplacian sharpening of luma only, so edges crisp up without coloured fringes."""
     if amount <= 0:
         return image
     return on_rgb(image, lambda rgb: _sharpen_rgb(rgb, amount))
@@ -91,13 +93,23 @@ def vibrance_and_sharpen(image: Image.Image, *, vibrance: float = 0.15, sharpen:
     """Vibrance and luma sharpening in one blend: out = rgb + v*(rgb - ref), ref = luma - (sharp - luma)/v."""
     def run(rgb: Image.Image) -> Image.Image:
         boost = adaptive_vibrance(rgb, vibrance)
-        if boost < 0.02:
-            return _sharpen_rgb(rgb, sharpen) if sharpen > 0 else rgb
+        if boost < _MIN_FUSED_BOOST and sharpen > 0:
+            # The grey reference can only carry sharpening up to about boost*128 levels; go separately.
+            sharpened = _sharpen_rgb(rgb, sharpen)
+            return Image.blend(_grey_rgb(sharpened.convert("L")), sharpened, 1.0 + boost) if boost > 0 else sharpened
         luma = rgb.convert("L")
-        reference = Image.blend(_sharpened_luma(luma, sharpen), luma, 1.0 + 1.0 / boost) if sharpen > 0 else luma
+        reference = _fused_reference(luma, sharpen, boost) if sharpen > 0 else luma
         return Image.blend(_grey_rgb(reference), rgb, 1.0 + boost)
 
     return on_rgb(image, run)
+
+
+def _fused_reference(luma: Image.Image, sharpen: float, boost: float) -> Image.Image:
+    """luma - (sharp - luma) / boost, built directly: the highlight ceiling on `sharp` is a floor here."""
+    spread = Image.blend(luma, _neighbour_mean(luma), sharpen / boost)
+    levels = np.arange(256, dtype=np.float32)
+    floor = np.clip(levels - (_CEILING - levels) / boost, 0, 255).astype(np.uint8).tolist()
+    return ImageChops.lighter(spread, luma.point(floor))
 
 
 def denoise(image: Image.Image, *, strength: float = 0.5) -> Image.Image:

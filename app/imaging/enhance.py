@@ -7,7 +7,7 @@ from PIL import Image
 from app.imaging._pixels import apply_curves, on_rgb, pixel_sample
 from app.imaging.detail import vibrance_and_sharpen
 from app.imaging.local_tone import balance_light, is_high_contrast
-from app.imaging.tone import NATURAL_MIDTONE, tone_curves
+from app.imaging.tone import NATURAL_MIDTONE, compose, headroom_curves, tone_curves
 
 
 def enhance(
@@ -27,6 +27,8 @@ def enhance(
             rgb = balance_light(rgb, shadows=0.45 * exposure, highlights=0.25 * exposure)
             small = pixel_sample(rgb)
         curves = tone_curves(small, white_balance=white_balance, exposure=exposure, contrast=contrast, target=target)
+        if vibrance > 0 or sharpen > 0:
+            curves = compose(curves, headroom_curves())
         return vibrance_and_sharpen(apply_curves(rgb, curves), vibrance=vibrance, sharpen=sharpen)
 
     return on_rgb(image, run)

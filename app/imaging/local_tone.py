@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from app.imaging._pixels import box_mean, luminance, on_rgb, sample
+from app.imaging._pixels import box_mean, luminance, map_rows, on_rgb, plane_rows, sample
 from app.imaging.tone import NATURAL_MIDTONE
 
 _BASE_RADIUS = 12  # pixels at the 512 px analysis size
@@ -46,11 +46,13 @@ def _balance_rgb(image: Image.Image, shadows: float, highlights: float) -> Image
     if np.abs(gain_small - 1.0).max() < 0.03:
         return image
     gain = Image.fromarray(gain_small, "F").resize(image.size, Image.Resampling.BILINEAR)
-    slope = np.asarray(gain, dtype=np.float32)[..., None]
-    pixels = np.asarray(image, dtype=np.float32) * (1.0 / 255.0)
-    # The lift curve maps 1 to 1 for any slope, so clipped windows stay white, nothing new clips.
-    lifted = slope * pixels / (1.0 + (slope - 1.0) * pixels)
-    return Image.fromarray((lifted * 255.0 + 0.5).astype(np.uint8), "RGB")
+
+    def lift_band(pixels: np.ndarray, box) -> np.ndarray:
+        slope = plane_rows(gain, box)[..., None]
+        # The lift curve maps 1 to 1 for any slope, so clipped windows stay white, nothing new clips.
+        return slope * pixels / (1.0 + (slope - 1.0) * pixels)
+
+    return map_rows(image, lift_band)
 
 
 def is_high_contrast(rgb: np.ndarray) -> bool:

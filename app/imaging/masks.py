@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.imaging._pixels import box_mean, luminance
+from app.imaging._pixels import box_mean, channel_max, channel_min, luminance
 
 MIN_SKY_FRACTION = 0.015
 
 
 def hue_saturation(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """HSV hue in degrees (0..360) and saturation (0..1) of a float RGB array."""
-    high = rgb.max(axis=-1)
-    low = rgb.min(axis=-1)
+    high = channel_max(rgb)
+    low = channel_min(rgb)
     spread = high - low
     safe = np.where(spread > 1e-6, spread, 1.0)
     red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
@@ -101,7 +101,7 @@ def _looks_like_sky(region: np.ndarray, lum: np.ndarray, variation: np.ndarray, 
 def _add_sky_gaps(region: np.ndarray, rgb: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Also take sky-coloured pixels seen through branches, above the sky's lower edge."""
     sky_colour = rgb[region].mean(axis=0)
-    close = np.abs(rgb - sky_colour).max(axis=-1) < 0.07
+    close = channel_max(np.abs(rgb - sky_colour)) < 0.07
     lowest = int(np.percentile(np.nonzero(region)[0], 95))
     above = np.arange(rgb.shape[0])[:, None] <= lowest
     return region | (close & above & dilate(allowed))
@@ -116,7 +116,7 @@ def lawn_mask(rgb: np.ndarray, sky: np.ndarray) -> np.ndarray:
     # Lawns sit low in an exterior; a yellow wall or a tree crown sits high.
     position = np.clip((np.arange(height) / height - 0.35) / 0.25, 0.0, 1.0)[:, None]
     textured = local_variation(lum) > 0.012
-    solid = dilate(erode(grassy & textured | grassy & dilate(grassy & textured)))
+    solid = dilate(erode(grassy & dilate(grassy & textured)))
     return (solid & (sky < 0.5)).astype(np.float32) * position
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from app.imaging._pixels import LUMA_WEIGHTS, apply_curves, identity_curve, luminance, on_rgb, pixel_sample
+from app.imaging._pixels import (
+    LUMA_WEIGHTS, apply_curves, channel_max, channel_min, identity_curve, luminance, on_rgb, pixel_sample,
+)
 
 NATURAL_MIDTONE = 0.45
 Curves = np.ndarray  # shape (3, 256), values 0..1
@@ -49,7 +51,7 @@ def _monotonic(curves: Curves) -> Curves:
 def estimate_cast(rgb: np.ndarray) -> np.ndarray:
     """Per-channel illuminant estimate (shades-of-grey, p=6) over well-exposed pixels, mean 1."""
     pixels = rgb.reshape(-1, 3)
-    usable = (luminance(pixels) > 0.08) & (pixels.max(axis=1) < 0.97)
+    usable = (luminance(pixels) > 0.08) & (channel_max(pixels) < 0.97)
     if usable.sum() < 500:
         return np.ones(3, dtype=np.float32)
     cubed = pixels[usable] ** 3
@@ -73,10 +75,10 @@ def white_balance_curves(rgb: np.ndarray, strength: float = 0.8) -> Curves:
 
 def exposure_curves(rgb: np.ndarray, target: float = NATURAL_MIDTONE, strength: float = 1.0) -> Curves:
     """Levels from robust percentiles, then a shadow-lifting curve that moves the median to target."""
-    black = float(np.percentile(rgb.min(axis=2), 0.3))
+    black = float(np.percentile(channel_min(rgb), 0.3))
     black = black if 0.015 < black < 0.12 else 0.0
     # The margin keeps JPEG-quantised levels just under the white point from all clipping together.
-    white = float(np.percentile(rgb.max(axis=2), 99.8)) + 2.0 / 255.0
+    white = float(np.percentile(channel_max(rgb), 99.8)) + 2.0 / 255.0
     white = max(white if white < 0.96 else 1.0, black + 0.15)
     levelled = np.clip((luminance(rgb) - black) / (white - black), 0.0, 1.0)
     median = float(np.clip(np.median(levelled), 0.02, 0.98))
@@ -101,6 +103,18 @@ def tone_curves(rgb: np.ndarray, *, white_balance: float, exposure: float, contr
     balanced = curves_on_sample(rgb, curves)
     curves = compose(curves, exposure_curves(balanced, target, exposure))
     return compose(curves, contrast_curves(contrast))
+
+
+def headroom_curves(room: float = 4.0 / 255.0) -> Curves:
+    """Ease the top of the range down by `room`, leaving pure white alone.
+
+    Sharpening and vibrance push bright edges up a few levels; easing highlights first keeps
+    them from clipping. Only already-clipped pixels stay at 255.
+    """
+    levels = identity_curve()
+    curve = levels - room * smoothstep(0.8, 1.0 - 1.0 / 255.0, levels)
+    curve[-1] = 1.0
+    return np.stack([curve, curve, curve])
 
 
 def white_balance(image: Image.Image, *, strength: float = 0.8) -> Image.Image:

@@ -23,6 +23,15 @@ class ProviderRequest:
     aspect_ratio: str | None = None
     resolution: str | None = None
     num_images: int = 1
+    focal_point: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What a provider made; placeholder marks stand-in images that are not a real result."""
+
+    images: list[Image.Image]
+    placeholder: bool = False
 
 
 class ProviderError(Exception):

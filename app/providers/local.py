@@ -1,9 +1,9 @@
 """The offline provider: real photo fixes with Pillow and numpy, no API key needed."""
-from PIL import Image
-
 from app.generations.presets import PRESETS, PromptNotSupported, operations_for_prompt
+from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
+from app.imaging.overlay import render_placeholder
 from app.imaging.pipeline import run_pipeline
-from app.providers.base import ProgressReport, ProviderRefused, ProviderRequest
+from app.providers.base import ProgressReport, ProviderRefused, ProviderRequest, ProviderResult
 
 
 class LocalProvider:
@@ -11,6 +11,14 @@ class LocalProvider:
 
     def steps_for(self, request: ProviderRequest) -> list[tuple[str, dict]]:
         """The pipeline that honours a request, or ProviderRefused saying what the engine can do."""
+        steps = self._edit_steps(request)
+        if request.aspect_ratio:
+            steps.append(("crop", {"aspect_ratio": request.aspect_ratio, "focal_point": request.focal_point}))
+        if request.resolution:
+            steps.append(("resize", {"resolution": request.resolution}))
+        return steps
+
+    def _edit_steps(self, request: ProviderRequest) -> list[tuple[str, dict]]:
         if request.preset is not None:
             if request.preset.local_pipeline is None:
                 local_presets = ", ".join(p.id for p in PRESETS.values() if p.local_pipeline is not None)
@@ -27,12 +35,19 @@ class LocalProvider:
 
     def check(self, request: ProviderRequest) -> None:
         """Refuse, before queueing, what the local engine cannot honestly do."""
-        if not request.reference_ids:
-            raise ProviderRefused("The local engine edits photos: give it a reference image to work on.")
-        self.steps_for(request)
+        if request.reference_ids:
+            self.steps_for(request)
 
-    def run(self, request: ProviderRequest, report: ProgressReport) -> list[Image.Image]:
-        """Run the pipeline on each reference photo."""
+    def price_factor(self, request: ProviderRequest) -> int:
+        """Placeholders are free: they are not a result."""
+        return 1 if request.reference_ids else 0
+
+    def run(self, request: ProviderRequest, report: ProgressReport) -> ProviderResult:
+        """Run the pipeline on each reference photo; without one, render labelled placeholders."""
+        if not request.references:
+            report(1, 2, "Rendering a placeholder")
+            size = placeholder_size(request.aspect_ratio, request.resolution)
+            return ProviderResult([render_placeholder(request.prompt, *size) for _ in range(request.num_images)], True)
         steps = self.steps_for(request)
         total = len(steps) * len(request.references) + 1  # the last step is storing the result
         outputs = []
@@ -44,4 +59,13 @@ class LocalProvider:
 
             outputs.append(run_pipeline(reference, steps, on_step=on_step))
         report(total - 1, total, "Saving the result")
-        return outputs
+        return ProviderResult(outputs)
+
+
+def placeholder_size(aspect_ratio: str | None, resolution: str | None) -> tuple[int, int]:
+    """Width and height for a placeholder: the long side from the resolution, the shape from the ratio."""
+    ratio_w, ratio_h = parse_aspect_ratio(aspect_ratio or "4:3")
+    long_side = RESOLUTIONS.get(resolution or "1K", 1024)
+    if ratio_w >= ratio_h:
+        return long_side, max(16, round(long_side * ratio_h / ratio_w))
+    return max(16, round(long_side * ratio_w / ratio_h)), long_side

@@ -15,7 +15,9 @@ def luma_distance(a: Image.Image, b: Image.Image) -> float:
     """Mean absolute luma difference in levels (0..255), b resized to a's size if needed."""
     if b.size != a.size:
         b = b.resize(a.size, Image.Resampling.BILINEAR)
-    return float(np.abs(np.asarray(a.convert("L"), dtype=np.float32) - np.asarray(b.convert("L"), dtype=np.float32)).mean())
+    luma_a = np.asarray(a.convert("L"), dtype=np.float32)
+    luma_b = np.asarray(b.convert("L"), dtype=np.float32)
+    return float(np.abs(luma_a - luma_b).mean())
 
 
 def newly_clipped_fraction(before: Image.Image, after: Image.Image) -> float:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1d7c7878b669
+Revision ID: eb7ef690eae8
 Revises: 
-Create Date: 2026-11-22 20:35:22.062313
+Create Date: 2026-11-22 20:49:35.533555
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1d7c7878b669'
+revision = 'eb7ef690eae8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -123,6 +123,9 @@ def upgrade():
     sa.Column('aspect_ratio', sa.String(length=10), nullable=True),
     sa.Column('resolution', sa.String(length=10), nullable=True),
     sa.Column('num_images', sa.Integer(), nullable=False),
+    sa.Column('output_format', sa.String(length=8), nullable=False),
+    sa.Column('watermark', sa.String(length=80), nullable=True),
+    sa.Column('is_placeholder', sa.Boolean(), nullable=False),
     sa.Column('provider', sa.String(length=32), nullable=False),
     sa.Column('model', sa.String(length=100), nullable=True),
     sa.Column('upstream_request_id', sa.String(length=255), nullable=True),
