@@ -13,8 +13,6 @@ from app.imaging.enhance import enhance
 Operation = Callable[..., Image.Image]
 ProgressCallback = Callable[[int, int, str], None]
 
-ENHANCE_STEPS: tuple[tuple[str, dict], ...] = (("enhance", {}),)
-
 # Each operation is a pure function (image, **params) -> image.
 OPERATIONS: dict[str, Operation] = {
     "enhance": enhance,
