@@ -1,5 +1,6 @@
 """Wiring of blueprints, the login manager and template helpers."""
 from flask import redirect, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from app.auth.models import User
 from app.errors import error_response, is_api_request, is_htmx_request
@@ -8,8 +9,16 @@ from app.generations.service import queue_estimate
 from app.images.storage import file_url
 
 
+class IdConverter(IntegerConverter):
+    """Row ids in URLs: digits up to the database's integer range, so a huge number is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, max=2**31 - 1)
+
+
 def register_blueprints(app) -> None:
     """Register every feature's blueprint and the helpers templates use."""
+    app.url_map.converters["id"] = IdConverter
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.generations.routes import bp as generations_bp

@@ -134,10 +134,12 @@ def test_worker_progress_is_published_through_redis(api_client, worker):
     pubsub.subscribe(f"stagecraft:generation:{generation_id}")
     worker()
     messages = []
-    for _ in range(100):  # the first reads may only be the subscription confirmation
-        message = pubsub.get_message(timeout=0.05)
+    for _ in range(50):  # bounded; a None is the subscription confirmation or a quiet moment
+        message = pubsub.get_message(timeout=0.2)
         if message:
             messages.append(json.loads(message["data"]))
+        if messages and messages[-1]["status"] == "succeeded":
+            break
     statuses = [m["status"] for m in messages]
     assert statuses[0] == "processing" and statuses[-1] == "succeeded"
     assert any(m["total"] > 1 and 0 < m["done"] < m["total"] for m in messages)

@@ -43,3 +43,8 @@ def test_projects_list_shows_only_own_projects(logged_in, project):
     page = logged_in.get("/projects").get_data(as_text=True)
     assert project.name in page
     assert "Stranger Street 9" not in page
+
+
+def test_oversized_ids_are_404_not_errors(logged_in):
+    assert logged_in.get("/projects/99999999999999999999999").status_code == 404
+    assert logged_in.get("/projects/1/keys/99999999999999999999/revoke").status_code in (404, 405)

@@ -161,19 +161,19 @@ def _change_user(change, message: str):
     return redirect(url_for("admin.users", **_filters_query("offset")))
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 def deactivate_user(user_id: int):
     return _change_user(
         lambda: service.set_active(current_user, user_id, False), "{email} is deactivated and can no longer log in."
     )
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 def reactivate_user(user_id: int):
     return _change_user(lambda: service.set_active(current_user, user_id, True), "{email} can log in again.")
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def change_role(user_id: int):
     role = request.form.get("role", "")
     return _change_user(lambda: service.set_role(current_user, user_id, role), "{email} is now an {role}.")
@@ -194,12 +194,12 @@ def _workspace_page(workspace, error: str | None = None, status: int = 200, form
     ), status
 
 
-@bp.get("/workspaces/<int:workspace_id>")
+@bp.get("/workspaces/<id:workspace_id>")
 def workspace(workspace_id: int):
     return _workspace_page(service.get_workspace(workspace_id))
 
 
-@bp.post("/workspaces/<int:workspace_id>/credits")
+@bp.post("/workspaces/<id:workspace_id>/credits")
 def adjust_credits(workspace_id: int):
     workspace = service.get_workspace(workspace_id)
     form = request.form

@@ -51,14 +51,14 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-@bp.get("/projects/<int:project_id>/keys")
+@bp.get("/projects/<id:project_id>/keys")
 @login_required
 def api_keys(project_id: int):
     project = get_project_for_user(current_user, project_id)
     return render_template("auth/api_keys.html", project=project, keys=service.project_api_keys(project))
 
 
-@bp.post("/projects/<int:project_id>/keys")
+@bp.post("/projects/<id:project_id>/keys")
 @login_required
 def create_api_key(project_id: int):
     project = get_project_for_user(current_user, project_id)
@@ -69,7 +69,7 @@ def create_api_key(project_id: int):
     )
 
 
-@bp.post("/projects/<int:project_id>/keys/<int:key_id>/revoke")
+@bp.post("/projects/<id:project_id>/keys/<id:key_id>/revoke")
 @login_required
 def revoke_api_key(project_id: int, key_id: int):
     project = get_project_for_user(current_user, project_id)

@@ -37,7 +37,7 @@ def image_json(image: Image) -> dict:
     }
 
 
-@bp.post("/projects/<int:project_id>/images")
+@bp.post("/projects/<id:project_id>/images")
 @login_required
 def upload(project_id: int):
     """Store every good photo of a multi-file upload and say what was wrong with the others."""

@@ -39,7 +39,7 @@ def create():
     return redirect(url_for("projects.detail", project_id=project.id))
 
 
-@bp.get("/projects/<int:project_id>")
+@bp.get("/projects/<id:project_id>")
 @login_required
 def detail(project_id: int):
     project = service.get_project_for_user(current_user, project_id)
