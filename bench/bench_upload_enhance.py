@@ -52,7 +52,7 @@ def end_to_end_seconds(app, key: str, data: bytes) -> float:
     created = client.post(
         "/api/v1/generations", json={"preset": "enhance", "referenceImages": [image_id]}, headers=headers
     )
-    SimpleWorker(redis_queues.all_queues(), connection=redis_queues.connection).work(burst=True)
+    SimpleWorker(redis_queues.all_queues(), connection=redis_queues.connection).work(burst=True, logging_level="WARNING")
     elapsed = time.perf_counter() - start
     status = client.get(f"/api/v1/generations/{created.get_json()['data']['id']}", headers=headers).get_json()
     assert status["data"]["status"] == "success", status
