@@ -47,20 +47,13 @@ def create_generation(
 ) -> Generation:
     """Validate a request, reserve its credits and record it as queued (dispatch it after commit)."""
     preset = _resolve_preset(preset_id)
-    prompt = (prompt or "").strip() or (preset.prompt if preset else "")
-    if not prompt:
-        raise ApiError("Prompt is required")
-    if len(prompt) > MAX_PROMPT_LENGTH:
-        raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
     references = _resolve_references(project, reference_ids or [])
-    provider_name = provider_name or project.default_provider or current_app.config["DEFAULT_PROVIDER"]
-    provider = get_provider(provider_name)
-    kind = "enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image")
+    provider = get_provider(provider_name or project.default_provider or current_app.config["DEFAULT_PROVIDER"])
     request = ProviderRequest(
-        kind=kind,
-        prompt=prompt,
+        kind="enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image"),
+        prompt=_check_prompt(prompt, preset),
         preset=preset,
-        reference_ids=[i.id for i in references],
+        reference_ids=[image.id for image in references],
         aspect_ratio=_check_aspect_ratio(aspect_ratio),
         resolution=_check_choice("resolution", resolution, RESOLUTIONS),
         num_images=_check_num_images(num_images, references),
@@ -73,10 +66,10 @@ def create_generation(
         project_id=project.id,
         created_by_id=user.id if user else None,
         api_key_id=api_key.id if api_key else None,
-        kind=kind,
-        prompt=prompt,
+        kind=request.kind,
+        prompt=request.prompt,
         preset=preset.id if preset else None,
-        reference_image_ids=[image.id for image in references],
+        reference_image_ids=request.reference_ids,
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
         num_images=request.num_images,
@@ -84,16 +77,30 @@ def create_generation(
         watermark=_check_watermark(watermark),
         provider=provider.name,
         priority=_check_priority(priority),
-        cost=pricing.price(
-            current_app.config["CREDIT_PRICES"], provider.name, request.resolution,
-            max(1, len(references)) * request.num_images,
-        ) * provider.price_factor(request),
+        cost=_price(provider, request),
     )
     db.session.add(generation)
     db.session.flush()
     generation.rq_job_id = generation.id
     credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
     return generation
+
+
+def _price(provider, request: ProviderRequest) -> int:
+    outputs = max(1, len(request.reference_ids)) * request.num_images
+    table = current_app.config["CREDIT_PRICES"]
+    return pricing.price(table, provider.name, request.resolution, outputs) * provider.price_factor(request)
+
+
+def _check_prompt(prompt, preset) -> str:
+    if prompt is not None and not isinstance(prompt, str):
+        raise ApiError("prompt must be a string.")
+    prompt = (prompt or "").strip() or (preset.prompt if preset else "")
+    if not prompt:
+        raise ApiError("Prompt is required")
+    if len(prompt) > MAX_PROMPT_LENGTH:
+        raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
+    return prompt
 
 
 def _check_aspect_ratio(aspect_ratio) -> str | None:
