@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, errors, extensions, logs, web
+from app import cli, errors, extensions, logs, models, web  # noqa: F401 (models registers the tables)
 from app.config import PROJECT_ROOT, load_config, persistent_secret
 
 

@@ -47,6 +47,8 @@ class ApiKey(db.Model):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Requests per hour; None uses the configured default.
+    rate_limit: Mapped[int | None]
 
     project: Mapped["Project"] = relationship()  # noqa: F821
 

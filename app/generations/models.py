@@ -26,6 +26,20 @@ TERMINAL_STATUSES = frozenset({GenerationStatus.SUCCEEDED, GenerationStatus.FAIL
 GENERATION_KINDS = ("text_to_image", "edit", "enhance", "inpaint")
 
 
+class Flow(db.Model):
+    """A chain of generations sharing flow-scoped aliases (alias → image id)."""
+
+    __tablename__ = "flows"
+    __table_args__ = (sa.Index("ix_flows_project_created", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    aliases: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Generation(db.Model):
     __tablename__ = "generations"
     __table_args__ = (
@@ -69,7 +83,11 @@ class Generation(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
     callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
     retry_of_id: Mapped[str | None] = mapped_column(sa.String(36))
-    flow_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    flow_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flows.id", ondelete="SET NULL"), index=True)
+    # Aliases to give the output image: in the project, and in the generation's flow.
+    assign_alias: Mapped[str | None] = mapped_column(sa.String(64))
+    assign_flow_alias: Mapped[str | None] = mapped_column(sa.String(64))
+    original_prompt: Mapped[str | None] = mapped_column(sa.Text)
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -40,6 +40,7 @@ class Image(db.Model):
     generation_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("generations.id", ondelete="SET NULL"), index=True
     )
+    flow_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flows.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
 

@@ -1,4 +1,5 @@
 """Workspaces, their members and their projects."""
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -46,6 +47,10 @@ class Project(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[str] = mapped_column(sa.String(16), default="listing")
     default_provider: Mapped[str | None] = mapped_column(sa.String(32))
+    # Live URLs: signed with this secret, optionally limited to these origins, with a budget of misses per hour.
+    live_secret: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(32))
+    allowed_origins: Mapped[list] = mapped_column(sa.JSON, default=list)
+    live_miss_budget: Mapped[int] = mapped_column(default=100)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     workspace: Mapped[Workspace] = relationship(back_populates="projects")

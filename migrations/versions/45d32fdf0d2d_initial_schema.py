@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: eb7ef690eae8
+Revision ID: 45d32fdf0d2d
 Revises: 
-Create Date: 2026-11-22 20:49:35.533555
+Create Date: 2026-11-22 20:57:36.079971
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'eb7ef690eae8'
+revision = '45d32fdf0d2d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -85,6 +85,9 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('default_provider', sa.String(length=32), nullable=True),
+    sa.Column('live_secret', sa.String(length=64), nullable=False),
+    sa.Column('allowed_origins', sa.JSON(), nullable=False),
+    sa.Column('live_miss_budget', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -103,6 +106,7 @@ def upgrade():
     sa.Column('last_used_at', sa.DateTime(), nullable=True),
     sa.Column('expires_at', sa.DateTime(), nullable=True),
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('rate_limit', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -110,6 +114,19 @@ def upgrade():
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_project_id'), ['project_id'], unique=False)
+
+    op.create_table('flows',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('aliases', sa.JSON(), nullable=False),
+    sa.Column('meta', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('flows', schema=None) as batch_op:
+        batch_op.create_index('ix_flows_project_created', ['project_id', 'created_at'], unique=False)
 
     op.create_table('generations',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -144,6 +161,9 @@ def upgrade():
     sa.Column('callback_url', sa.String(length=2048), nullable=True),
     sa.Column('retry_of_id', sa.String(length=36), nullable=True),
     sa.Column('flow_id', sa.String(length=36), nullable=True),
+    sa.Column('assign_alias', sa.String(length=64), nullable=True),
+    sa.Column('assign_flow_alias', sa.String(length=64), nullable=True),
+    sa.Column('original_prompt', sa.Text(), nullable=True),
     sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -152,6 +172,7 @@ def upgrade():
     sa.Column('deleted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['flow_id'], ['flows.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('project_id', 'idempotency_key', name='uq_generations_idempotency')
@@ -178,27 +199,48 @@ def upgrade():
     sa.Column('meta', sa.JSON(), nullable=False),
     sa.Column('original_filename', sa.String(length=255), nullable=True),
     sa.Column('generation_id', sa.String(length=36), nullable=True),
+    sa.Column('flow_id', sa.String(length=36), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['flow_id'], ['flows.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['generation_id'], ['generations.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('project_id', 'alias', name='uq_images_project_alias')
     )
     with op.batch_alter_table('images', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_images_flow_id'), ['flow_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_images_generation_id'), ['generation_id'], unique=False)
         batch_op.create_index('ix_images_project_created', ['project_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_images_sha256'), ['sha256'], unique=False)
 
+    op.create_table('live_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('cache_key', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('generation_id', sa.String(length=36), nullable=True),
+    sa.Column('image_id', sa.String(length=36), nullable=True),
+    sa.Column('hit_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_hit_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['generation_id'], ['generations.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['image_id'], ['images.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('project_id', 'cache_key', name='uq_live_entries_project_key')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('live_entries')
     with op.batch_alter_table('images', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_images_sha256'))
         batch_op.drop_index('ix_images_project_created')
         batch_op.drop_index(batch_op.f('ix_images_generation_id'))
+        batch_op.drop_index(batch_op.f('ix_images_flow_id'))
 
     op.drop_table('images')
     with op.batch_alter_table('generations', schema=None) as batch_op:
@@ -207,6 +249,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_generations_flow_id'))
 
     op.drop_table('generations')
+    with op.batch_alter_table('flows', schema=None) as batch_op:
+        batch_op.drop_index('ix_flows_project_created')
+
+    op.drop_table('flows')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_project_id'))
 

@@ -1,0 +1,13 @@
+"""Every table of the app, imported in one place so Alembic and SQLAlchemy see them all."""
+from app.auth.models import ApiKey, User
+from app.credits.models import CreditLedger
+from app.generations.models import Flow, Generation
+from app.idempotency import IdempotencyRecord
+from app.images.models import Image
+from app.live.models import LiveEntry
+from app.projects.models import Membership, Project, Workspace
+
+__all__ = [
+    "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "LiveEntry",
+    "Membership", "Project", "User", "Workspace",
+]
