@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from app.credits import service as credits
 from app.extensions import db, redis_queues
-from app.generations.models import Generation, GenerationStatus
+from app.generations.models import Flow, Generation, GenerationStatus
 from app.images.models import Image
 from app.images.service import store_image_files
 from app.imaging.io import encode_image
@@ -107,6 +107,7 @@ MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 def complete_generation(generation: Generation, result) -> bool:
     """Store the outputs as images of the project, mark the generation succeeded and capture its credits."""
     project = db.session.get(Project, generation.project_id)
+    outputs = []
     for pixels in result.images:
         data = encode_image(pixels, generation.output_format.upper(), quality=92)
         image = Image(
@@ -118,9 +119,13 @@ def complete_generation(generation: Generation, result) -> bool:
             size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             generation_id=generation.id,
+            flow_id=generation.flow_id,
             meta={"placeholder": True} if result.placeholder else {},
         )
         store_image_files(project, image, data, pixels)
+        outputs.append(image)
+    if outputs:
+        assign_output_aliases(project, generation, outputs[0])
     moved = transition(
         generation.id, GenerationStatus.SUCCEEDED, [GenerationStatus.PROCESSING],
         finished_at=utcnow(), progress_message="Done", is_placeholder=result.placeholder,
@@ -129,6 +134,24 @@ def complete_generation(generation: Generation, result) -> bool:
         credits.capture(project.workspace_id, generation.id)
         record_duration(generation)
     return moved
+
+
+def assign_output_aliases(project: Project, generation: Generation, image: Image) -> None:
+    """Give the first output the aliases the request asked for; a project alias taken meanwhile is skipped."""
+    if generation.assign_alias:
+        taken = db.session.scalar(
+            sa.select(Image.id).where(
+                Image.project_id == project.id, Image.alias == generation.assign_alias, Image.deleted_at.is_(None)
+            )
+        )
+        if taken is None:
+            image.alias = generation.assign_alias
+        else:
+            log.warning("alias %s was taken before generation %s finished", generation.assign_alias, generation.id)
+    if generation.assign_flow_alias and generation.flow_id:
+        flow = db.session.get(Flow, generation.flow_id)
+        flow.aliases = {**(flow.aliases or {}), generation.assign_flow_alias: image.id}
+    db.session.flush()
 
 
 def end_unsuccessfully(generation: Generation, to: GenerationStatus, code: str, message: str, from_states=ACTIVE) -> bool:

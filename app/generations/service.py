@@ -7,10 +7,12 @@ from app.credits import pricing
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, redis_queues
+from app.generations import flows
 from app.generations.lifecycle import average_duration
 from app.generations.models import Generation, GenerationStatus
 from app.generations.presets import UnknownPreset, get_preset
 from app.images.models import Image
+from app.images.aliases import ensure_alias_free, resolve_reference, validate_alias
 from app.images.service import get_image
 from app.images.storage import storage
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
@@ -44,14 +46,25 @@ def create_generation(
     num_images: int = 1,
     output_format: str | None = None,
     watermark: str | None = None,
+    flow_id: str | None = None,
+    alias: str | None = None,
+    flow_alias: str | None = None,
+    auto_enhance: bool = False,
+    meta: dict | None = None,
+    retry_of: Generation | None = None,
 ) -> Generation:
-    """Validate a request, reserve its credits and record it as queued (dispatch it after commit)."""
+    """Validate a request, reserve its credits and record it as queued (dispatch it after commit).
+
+    Without a flow id the generation starts a new flow.
+    """
     preset = _resolve_preset(preset_id)
-    references = _resolve_references(project, reference_ids or [])
+    flow = flows.get_flow(project, flow_id) if flow_id else flows.create_flow(project)
+    references = _resolve_references(project, reference_ids or [], flow.id)
+    _check_assignments(project, alias, flow_alias)
     provider = get_provider(provider_name or project.default_provider or current_app.config["DEFAULT_PROVIDER"])
     request = ProviderRequest(
         kind="enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image"),
-        prompt=_check_prompt(prompt, preset),
+        prompt=_check_prompt(prompt, preset, auto_enhance),
         preset=preset,
         reference_ids=[image.id for image in references],
         aspect_ratio=_check_aspect_ratio(aspect_ratio),
@@ -68,8 +81,15 @@ def create_generation(
         api_key_id=api_key.id if api_key else None,
         kind=request.kind,
         prompt=request.prompt,
+        original_prompt=prompt if auto_enhance else None,
         preset=preset.id if preset else None,
         reference_image_ids=request.reference_ids,
+        reference_inputs=list(reference_ids or []),
+        flow_id=flow.id,
+        assign_alias=alias,
+        assign_flow_alias=flow_alias,
+        meta=_check_meta(meta),
+        retry_of_id=retry_of.id if retry_of else None,
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
         num_images=request.num_images,
@@ -92,12 +112,21 @@ def _price(provider, request: ProviderRequest) -> int:
     return pricing.price(table, provider.name, request.resolution, outputs) * provider.price_factor(request)
 
 
-def _check_prompt(prompt, preset) -> str:
+AUTO_ENHANCE_WORDING = (
+    "Professional real-estate photograph, natural light, true-to-life colours, straight verticals, "
+    "sharp detail, no people."
+)
+
+
+def _check_prompt(prompt, preset, auto_enhance: bool = False) -> str:
     if prompt is not None and not isinstance(prompt, str):
         raise ApiError("prompt must be a string.")
     prompt = (prompt or "").strip() or (preset.prompt if preset else "")
     if not prompt:
         raise ApiError("Prompt is required")
+    if auto_enhance:
+        # A short prompt is expanded with the preset's wording, or with listing-photo wording.
+        prompt = f"{prompt.rstrip('.')}. {preset.prompt if preset else AUTO_ENHANCE_WORDING}"
     if len(prompt) > MAX_PROMPT_LENGTH:
         raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
     return prompt
@@ -156,12 +185,25 @@ def _resolve_preset(preset_id: str | None):
         raise ApiError(str(unknown)) from None
 
 
-def _resolve_references(project: Project, reference_ids: list) -> list[Image]:
+def _resolve_references(project: Project, reference_ids: list, flow_id: str | None) -> list[Image]:
     if not isinstance(reference_ids, list) or not all(isinstance(i, str) for i in reference_ids):
-        raise ApiError("referenceImages must be a list of image ids.")
+        raise ApiError("referenceImages must be a list of image ids or aliases.")
     if len(reference_ids) > MAX_REFERENCE_IMAGES:
         raise ApiError(f"At most {MAX_REFERENCE_IMAGES} reference images per generation.")
-    return [get_image(project, image_id) for image_id in reference_ids]
+    return [resolve_reference(project, reference, flow_id) for reference in reference_ids]
+
+
+def _check_assignments(project: Project, alias, flow_alias) -> None:
+    if alias is not None:
+        ensure_alias_free(project, validate_alias(alias))
+    if flow_alias is not None:
+        validate_alias(flow_alias)
+
+
+def _check_meta(meta) -> dict:
+    if meta is not None and not isinstance(meta, dict):
+        raise ApiError("meta must be a JSON object.")
+    return meta or {}
 
 
 def run_provider(generation: Generation, report) -> ProviderResult:

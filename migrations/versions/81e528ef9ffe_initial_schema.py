@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 45d32fdf0d2d
+Revision ID: 81e528ef9ffe
 Revises: 
-Create Date: 2026-11-22 20:57:36.079971
+Create Date: 2026-11-22 20:59:41.671528
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '45d32fdf0d2d'
+revision = '81e528ef9ffe'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -137,6 +137,7 @@ def upgrade():
     sa.Column('prompt', sa.Text(), nullable=False),
     sa.Column('preset', sa.String(length=64), nullable=True),
     sa.Column('reference_image_ids', sa.JSON(), nullable=False),
+    sa.Column('reference_inputs', sa.JSON(), nullable=False),
     sa.Column('aspect_ratio', sa.String(length=10), nullable=True),
     sa.Column('resolution', sa.String(length=10), nullable=True),
     sa.Column('num_images', sa.Integer(), nullable=False),

@@ -1,0 +1,85 @@
+"""Flows: chains of generations with flow-scoped aliases."""
+import sqlalchemy as sa
+
+from app.errors import ApiError
+from app.extensions import db
+from app.generations.models import Flow, Generation
+from app.images.aliases import resolve_reference, validate_alias
+from app.images.models import Image
+from app.projects.models import Project
+
+MAX_ALIASES = 200
+
+
+def create_flow(project: Project, meta: dict | None = None, aliases: dict | None = None) -> Flow:
+    """A new, empty flow (with optional meta and aliases)."""
+    if meta is not None and not isinstance(meta, dict):
+        raise ApiError("meta must be a JSON object.")
+    flow = Flow(project_id=project.id, meta=meta or {}, aliases={})
+    db.session.add(flow)
+    db.session.flush()
+    if aliases:
+        merge_aliases(project, flow, aliases)
+    return flow
+
+
+def get_flow(project: Project, flow_id) -> Flow:
+    """A flow of the project; 404 'Flow not found' otherwise."""
+    flow = db.session.scalar(sa.select(Flow).where(Flow.id == str(flow_id), Flow.project_id == project.id))
+    if flow is None:
+        raise ApiError("Flow not found", status=404, code="not_found")
+    return flow
+
+
+def list_flows(project: Project, limit: int, offset: int) -> tuple[list[Flow], int]:
+    """The project's flows, newest first, and how many there are."""
+    query = sa.select(Flow).where(Flow.project_id == project.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Flow.created_at.desc(), Flow.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def flow_counts(flow: Flow) -> dict:
+    """How many live generations and images the flow holds."""
+    generations = db.session.scalar(
+        sa.select(sa.func.count(Generation.id)).where(Generation.flow_id == flow.id, Generation.deleted_at.is_(None))
+    )
+    images = db.session.scalar(
+        sa.select(sa.func.count(Image.id)).where(Image.flow_id == flow.id, Image.deleted_at.is_(None))
+    )
+    return {"generationCount": generations, "imageCount": images}
+
+
+def merge_aliases(project: Project, flow: Flow, aliases) -> Flow:
+    """Add or replace flow aliases; every value must be an image id of the project."""
+    if not isinstance(aliases, dict):
+        raise ApiError("Send the aliases as a JSON object of alias to image id.")
+    merged = dict(flow.aliases or {})
+    for alias, image_id in aliases.items():
+        if not isinstance(image_id, str) or image_id.startswith("@"):
+            raise ApiError(f"The value for {alias} must be an image id.")
+        merged[validate_alias(alias)] = resolve_reference(project, image_id).id
+    if len(merged) > MAX_ALIASES:
+        raise ApiError(f"A flow holds at most {MAX_ALIASES} aliases.")
+    flow.aliases = merged
+    db.session.flush()
+    return flow
+
+
+def delete_alias(flow: Flow, alias: str) -> Flow:
+    """Remove one flow alias; 404 if the flow has no such alias."""
+    if alias not in (flow.aliases or {}):
+        raise ApiError(f"The flow has no alias {alias}.", status=404, code="not_found")
+    flow.aliases = {key: value for key, value in flow.aliases.items() if key != alias}
+    db.session.flush()
+    return flow
+
+
+def delete_flow(flow: Flow) -> None:
+    """Delete the flow itself; its generations and images remain, no longer in a flow."""
+    for model in (Generation, Image):
+        db.session.execute(
+            sa.update(model).where(model.flow_id == flow.id).values(flow_id=None).execution_options(synchronize_session=False)
+        )
+    db.session.delete(flow)
+    db.session.flush()
