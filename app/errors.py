@@ -74,6 +74,8 @@ def register_error_handlers(app):
         if status == 413:
             limit_mb = app.config["MAX_UPLOAD_BYTES"] / (1024 * 1024)
             message = f"File too large: the limit is {limit_mb:g} MB per file."
+        if status == 429:
+            message = f"Rate limit exceeded ({error.description}); wait for Retry-After seconds and try again."
         return error_response(message, status, HTTP_CODES.get(status, "error"), error.get_headers()[1:])
 
     @app.errorhandler(Exception)

@@ -21,12 +21,13 @@ def register_blueprints(app) -> None:
     app.url_map.converters["id"] = IdConverter
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
+    from app.flows.routes import bp as flows_bp
     from app.generations.routes import bp as generations_bp
     from app.health.routes import bp as health_bp
     from app.images.routes import bp as images_bp
     from app.projects.routes import bp as projects_bp
 
-    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, health_bp, admin_bp):
+    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, flows_bp, health_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
     app.add_template_global(queue_estimate)

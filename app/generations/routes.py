@@ -4,75 +4,22 @@ import time
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
-from app.auth.api import api_key_required
+from app.auth.api import api_key_required, json_body
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
-from app.generations.models import Generation, GenerationStatus
+from app.generations.models import Generation
+from app.generations.serializers import generation_json
 from app.idempotency import idempotent
-from app.images.routes import image_json
 from app.images.service import get_image_for_user
+from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
-from app.timeutil import isoformat
 
 bp = Blueprint("generations", __name__)
 
 # A stream is closed after this long; the browser reconnects and gets the current state first.
 SSE_MAX_SECONDS = 600
 SSE_KEEPALIVE_SECONDS = 15
-
-API_STATUS = {
-    GenerationStatus.QUEUED: "pending",
-    GenerationStatus.PROCESSING: "processing",
-    GenerationStatus.SUCCEEDED: "success",
-    GenerationStatus.FAILED: "failed",
-    GenerationStatus.CANCELED: "failed",
-}
-
-
-def generation_json(generation: Generation) -> dict:
-    """The v1 API representation of a generation."""
-    error = None
-    if generation.status is GenerationStatus.CANCELED:
-        error = {"code": "canceled", "message": "canceled"}
-    elif generation.error_message:
-        error = {"code": generation.error_code, "message": generation.error_message}
-    outputs = [image_json(image) for image in generation.outputs if image.deleted_at is None]
-    return {
-        "id": generation.id,
-        "projectId": generation.project_id,
-        "status": API_STATUS[generation.status],
-        "prompt": generation.prompt,
-        "preset": generation.preset,
-        "kind": generation.kind,
-        "provider": generation.provider,
-        "model": generation.model,
-        "referenceImages": list(generation.reference_image_ids or []),
-        "aspectRatio": generation.aspect_ratio,
-        "resolution": generation.resolution,
-        "numImages": generation.num_images,
-        "outputFormat": generation.output_format,
-        "watermark": generation.watermark,
-        "placeholder": generation.is_placeholder,
-        "outputImage": outputs[0] if outputs else None,
-        "outputImages": outputs,
-        "progress": {
-            "done": generation.progress_done,
-            "total": generation.progress_total,
-            "percent": generation.percent,
-            "message": generation.progress_message,
-        },
-        "error": error,
-        "cost": generation.cost,
-        "priority": generation.priority,
-        "attempts": generation.attempts,
-        "cancelRequested": generation.cancel_requested_at is not None,
-        **service.queue_estimate(generation),
-        "createdAt": isoformat(generation.created_at),
-        "startedAt": isoformat(generation.started_at),
-        "completedAt": isoformat(generation.finished_at),
-    }
-
 
 @bp.post("/images/<image_id>/generations")
 @login_required
@@ -179,25 +126,79 @@ def _announce_change(generation: Generation) -> None:
 @api_key_required
 @idempotent
 def api_create():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError("Send a JSON object body with Content-Type: application/json.")
+    """Create a generation; without flowId it starts a new flow, whose id is returned."""
+    body = json_body()
     generation = service.create_generation(
         g.project,
         prompt=body.get("prompt"),
         preset_id=body.get("preset"),
         reference_ids=body.get("referenceImages") or [],
         api_key=g.api_key,
+        provider_name=body.get("provider") or body.get("model"),
         priority=body.get("priority", 0),
         aspect_ratio=body.get("aspectRatio"),
         resolution=body.get("resolution"),
         num_images=body.get("numImages", 1),
         output_format=body.get("outputFormat"),
         watermark=body.get("watermark"),
+        flow_id=body.get("flowId"),
+        alias=body.get("alias", body.get("assignAlias")),
+        flow_alias=body.get("flowAlias", body.get("assignFlowAlias")),
+        auto_enhance=bool(body.get("autoEnhance")),
+        meta=body.get("meta"),
     )
     db.session.commit()
     lifecycle.dispatch(generation)
     return jsonify(success=True, data=generation_json(generation)), 201
+
+
+@bp.get("/api/v1/generations")
+@api_key_required
+def api_list():
+    """List generations (filters flowId, status pending/processing/success/failed, includeDeleted)."""
+    limit, offset = page_params(request.args)
+    rows, total = service.list_generations(
+        g.project,
+        flow_id=request.args.get("flowId"),
+        status=request.args.get("status"),
+        include_deleted=flag(request.args, "includeDeleted"),
+        limit=limit,
+        offset=offset,
+    )
+    return page_response([generation_json(generation) for generation in rows], total, limit, offset)
+
+
+@bp.post("/api/v1/generations/<generation_id>/retry")
+@csrf.exempt
+@api_key_required
+@idempotent
+def api_retry(generation_id: str):
+    """Run a finished generation again as a new one (optional prompt / aspectRatio overrides)."""
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise ApiError("Send a JSON object body (or none).")
+    generation = service.retry_generation(
+        g.project,
+        service.get_generation(g.project, generation_id),
+        prompt=body.get("prompt"),
+        aspect_ratio=body.get("aspectRatio"),
+        api_key=g.api_key,
+    )
+    db.session.commit()
+    lifecycle.dispatch(generation)
+    return jsonify(success=True, data=generation_json(generation)), 201
+
+
+@bp.delete("/api/v1/generations/<generation_id>")
+@csrf.exempt
+@api_key_required
+def api_delete(generation_id: str):
+    """Soft-delete a generation and its output; ?hard=true also deletes the stored files."""
+    hard = flag(request.args, "hard")
+    generation = service.get_generation(g.project, generation_id, include_deleted=hard)
+    service.delete_generation(generation, hard=hard)
+    db.session.commit()
+    return jsonify(success=True, data={"id": generation.id, "deleted": True})
 
 
 @bp.post("/api/v1/generations/<generation_id>/cancel")

@@ -7,13 +7,13 @@ from app.credits import pricing
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, redis_queues
-from app.generations import flows
+from app.flows import service as flows
 from app.generations.lifecycle import average_duration
 from app.generations.models import Generation, GenerationStatus
 from app.generations.presets import UnknownPreset, get_preset
-from app.images.models import Image
 from app.images.aliases import ensure_alias_free, resolve_reference, validate_alias
-from app.images.service import get_image
+from app.images.models import Image
+from app.images.service import delete_image, get_image
 from app.images.storage import storage
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.imaging.io import load_photo
@@ -231,13 +231,12 @@ def run_provider(generation: Generation, report) -> ProviderResult:
     return result
 
 
-def get_generation(project: Project, generation_id: str) -> Generation:
-    """A generation of the project; 404 otherwise."""
-    generation = db.session.scalar(
-        sa.select(Generation).where(
-            Generation.id == str(generation_id), Generation.project_id == project.id, Generation.deleted_at.is_(None)
-        )
-    )
+def get_generation(project: Project, generation_id: str, include_deleted: bool = False) -> Generation:
+    """A generation of the project (soft-deleted ones only when asked); 404 otherwise."""
+    query = sa.select(Generation).where(Generation.id == str(generation_id), Generation.project_id == project.id)
+    if not include_deleted:
+        query = query.where(Generation.deleted_at.is_(None))
+    generation = db.session.scalar(query)
     if generation is None:
         raise ApiError("Generation not found", status=404, code="not_found")
     return generation
@@ -287,3 +286,59 @@ def queue_estimate(generation: Generation) -> dict:
     elif generation.status is GenerationStatus.PROCESSING and average is not None and generation.started_at:
         eta = round(max(0.0, average - (utcnow() - generation.started_at).total_seconds()), 1)
     return {"queuePosition": position, "etaSeconds": eta}
+
+
+API_STATUS_FILTERS = {
+    "pending": [GenerationStatus.QUEUED],
+    "processing": [GenerationStatus.PROCESSING],
+    "success": [GenerationStatus.SUCCEEDED],
+    "failed": [GenerationStatus.FAILED, GenerationStatus.CANCELED],
+}
+
+
+def list_generations(project: Project, *, flow_id=None, status=None, include_deleted=False, limit=20, offset=0):
+    """A page of the project's generations, newest first, and the total matching the filters."""
+    query = sa.select(Generation).where(Generation.project_id == project.id)
+    if not include_deleted:
+        query = query.where(Generation.deleted_at.is_(None))
+    if flow_id:
+        query = query.where(Generation.flow_id == flow_id)
+    if status:
+        if status not in API_STATUS_FILTERS:
+            raise ApiError(f"status must be one of: {', '.join(API_STATUS_FILTERS)}.")
+        query = query.where(Generation.status.in_(API_STATUS_FILTERS[status]))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Generation.created_at.desc(), Generation.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def retry_generation(project: Project, original: Generation, *, prompt=None, aspect_ratio=None, api_key=None, user=None):
+    """Run a finished generation again as a new one, against the current aliases and project settings."""
+    if not original.is_terminal:
+        raise ApiError("The generation is still running; retry it once it has finished.", status=409, code="conflict")
+    return create_generation(
+        project,
+        prompt=prompt if prompt is not None else (original.original_prompt or original.prompt),
+        preset_id=original.preset,
+        reference_ids=original.reference_inputs or original.reference_image_ids,
+        user=user,
+        api_key=api_key,
+        priority=original.priority,
+        aspect_ratio=aspect_ratio if aspect_ratio is not None else original.aspect_ratio,
+        resolution=original.resolution,
+        num_images=original.num_images,
+        output_format=original.output_format,
+        watermark=original.watermark,
+        flow_id=original.flow_id,
+        auto_enhance=original.original_prompt is not None and prompt is None,
+        meta=original.meta,
+        retry_of=original,
+    )
+
+
+def delete_generation(generation: Generation, hard: bool = False) -> None:
+    """Soft-delete a generation and its outputs; hard also removes the output files."""
+    generation.deleted_at = generation.deleted_at or utcnow()
+    for image in generation.outputs:
+        delete_image(image, hard=hard)
+    db.session.flush()

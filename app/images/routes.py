@@ -1,15 +1,20 @@
-"""Uploading photos (page and API), an image's page, and signed file downloads."""
+"""Images: uploading (page and API), an image's page, the v1 images API and signed file downloads."""
+import json
+
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from app.auth.api import api_key_required
+from app.auth.api import api_key_required, json_body
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
+from app.flows import service as flows
 from app.generations.presets import PRESETS
 from app.generations.service import generations_for_image
 from app.images import service
+from app.images.aliases import resolve_alias, set_project_alias
 from app.images.models import Image
 from app.images.storage import file_url, storage, verify
+from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
 from app.timeutil import isoformat
 
@@ -30,10 +35,13 @@ def image_json(image: Image) -> dict:
         "fileSize": image.size_bytes,
         "sha256": image.sha256,
         "alias": image.alias,
+        "flowId": image.flow_id,
+        "focalPoint": {"x": image.focal_x, "y": image.focal_y} if image.focal_x is not None else None,
         "originalFilename": image.original_filename,
         "generationId": image.generation_id,
         "meta": image.meta or {},
         "createdAt": isoformat(image.created_at),
+        "deletedAt": isoformat(image.deleted_at),
     }
 
 
@@ -96,15 +104,102 @@ def file(key: str):
 @csrf.exempt
 @api_key_required
 def api_upload():
+    """Upload a photo (multipart `file`; optional alias, flowId, flowAlias, meta as JSON text)."""
     file = request.files.get("file")
     if file is None or not file.filename:
         raise ApiError("Send the photo as a multipart form field named 'file'.")
-    image = service.upload_image(g.project, file.read(), file.filename)
+    flow_id = request.form.get("flowId")
+    image = service.upload_image(
+        g.project,
+        file.read(),
+        file.filename,
+        meta=_form_json("meta"),
+        alias=request.form.get("alias") or None,
+        flow=flows.get_flow(g.project, flow_id) if flow_id else None,
+        flow_alias=request.form.get("flowAlias") or None,
+    )
     db.session.commit()
     return jsonify(success=True, data=image_json(image)), 201
+
+
+def _form_json(field: str) -> dict | None:
+    raw = request.form.get(field)
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ApiError(f"{field} must be a JSON object.") from None
+    if not isinstance(value, dict):
+        raise ApiError(f"{field} must be a JSON object.")
+    return value
+
+
+@bp.get("/api/v1/images")
+@api_key_required
+def api_list():
+    """List images (filters flowId, source, alias, includeDeleted; limit/offset)."""
+    limit, offset = page_params(request.args)
+    rows, total = service.list_images(
+        g.project,
+        flow_id=request.args.get("flowId"),
+        source=request.args.get("source"),
+        alias=request.args.get("alias"),
+        include_deleted=flag(request.args, "includeDeleted"),
+        limit=limit,
+        offset=offset,
+    )
+    return page_response([image_json(image) for image in rows], total, limit, offset)
 
 
 @bp.get("/api/v1/images/<image_id>")
 @api_key_required
 def api_detail(image_id: str):
+    """One image, with a fresh signed URL."""
     return jsonify(success=True, data=image_json(service.get_image(g.project, image_id)))
+
+
+@bp.put("/api/v1/images/<image_id>")
+@csrf.exempt
+@api_key_required
+def api_update(image_id: str):
+    """Change an image's alias (null removes it), focalPoint {x, y} or meta."""
+    image = service.update_image(g.project, service.get_image(g.project, image_id), json_body())
+    db.session.commit()
+    return jsonify(success=True, data=image_json(image))
+
+
+@bp.put("/api/v1/images/<image_id>/alias")
+@csrf.exempt
+@api_key_required
+def api_set_alias(image_id: str):
+    """Set or remove (null) an image's project alias."""
+    body = json_body()
+    if "alias" not in body:
+        raise ApiError("Send {\"alias\": \"@name\"}, or null to remove the alias.")
+    image = set_project_alias(g.project, service.get_image(g.project, image_id), body["alias"])
+    db.session.commit()
+    return jsonify(success=True, data=image_json(image))
+
+
+@bp.delete("/api/v1/images/<image_id>")
+@csrf.exempt
+@api_key_required
+def api_delete(image_id: str):
+    """Soft-delete an image; ?hard=true also removes its files."""
+    hard = flag(request.args, "hard")
+    image = service.get_image(g.project, image_id, include_deleted=hard)
+    service.delete_image(image, hard=hard)
+    db.session.commit()
+    return jsonify(success=True, data={"id": image.id, "deleted": True})
+
+
+@bp.get("/api/v1/images/resolve/<alias>")
+@api_key_required
+def api_resolve(alias: str):
+    """Resolve an alias: technical (@last, @first, @upload) → flow (?flowId=) → project."""
+    flow_id = request.args.get("flowId")
+    if flow_id:
+        flows.get_flow(g.project, flow_id)
+    image, scope = resolve_alias(g.project, alias, flow_id)
+    return jsonify(success=True, data={"image": image_json(image), "scope": scope, "flowId": flow_id, "alias": alias})

@@ -6,12 +6,14 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
+from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
 from app.images.models import Image, new_uuid
 from app.images.storage import storage
 from app.imaging.errors import ImageRejected
 from app.imaging.io import encode_image, load_photo, make_thumbnail
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
+from app.timeutil import utcnow
 
 
 def _human_mb(size: int) -> str:
@@ -29,8 +31,20 @@ def check_upload_size(filename: str, size: int) -> None:
         )
 
 
-def upload_image(project: Project, data: bytes, filename: str | None = None, meta: dict | None = None) -> Image:
+def upload_image(
+    project: Project,
+    data: bytes,
+    filename: str | None = None,
+    meta: dict | None = None,
+    alias: str | None = None,
+    flow=None,
+    flow_alias: str | None = None,
+) -> Image:
     """Validate a photo by decoding it fully, store the original and a thumbnail, and record it."""
+    if alias is not None:
+        ensure_alias_free(project, validate_alias(alias))
+    if flow_alias is not None:
+        validate_alias(flow_alias)
     check_upload_size(filename, len(data))
     if not data:
         raise ApiError(f"{filename or 'The file'} is empty; choose a JPEG, PNG or WebP photo.")
@@ -49,8 +63,13 @@ def upload_image(project: Project, data: bytes, filename: str | None = None, met
         sha256=hashlib.sha256(data).hexdigest(),
         original_filename=(filename or "")[:255] or None,
         meta=meta or {},
+        alias=alias,
+        flow_id=flow.id if flow else None,
     )
     store_image_files(project, image, data, photo.image)
+    if flow is not None and flow_alias:
+        flow.aliases = {**(flow.aliases or {}), flow_alias: image.id}
+        db.session.flush()
     return image
 
 
@@ -65,11 +84,12 @@ def store_image_files(project: Project, image: Image, data: bytes, pixels) -> No
     db.session.flush()
 
 
-def get_image(project: Project, image_id: str) -> Image:
-    """A live image of the project; 404 'Image not found' otherwise."""
-    image = db.session.scalar(
-        sa.select(Image).where(Image.id == str(image_id), Image.project_id == project.id, Image.deleted_at.is_(None))
-    )
+def get_image(project: Project, image_id: str, include_deleted: bool = False) -> Image:
+    """A live image of the project (soft-deleted ones only when asked); 404 'Image not found' otherwise."""
+    query = sa.select(Image).where(Image.id == str(image_id), Image.project_id == project.id)
+    if not include_deleted:
+        query = query.where(Image.deleted_at.is_(None))
+    image = db.session.scalar(query)
     if image is None:
         raise ApiError("Image not found", status=404, code="not_found")
     return image
@@ -97,3 +117,58 @@ def get_image_for_user(user, image_id: str) -> Image:
     if image is None:
         raise ApiError("Image not found", status=404, code="not_found")
     return image
+
+
+def list_images(project: Project, *, flow_id=None, source=None, alias=None, include_deleted=False, limit=20, offset=0):
+    """A page of the project's images, newest first, and the total matching the filters."""
+    query = sa.select(Image).where(Image.project_id == project.id)
+    if not include_deleted:
+        query = query.where(Image.deleted_at.is_(None))
+    if flow_id:
+        query = query.where(Image.flow_id == flow_id)
+    if source:
+        if source not in ("uploaded", "generated"):
+            raise ApiError("source must be uploaded or generated.")
+        query = query.where(Image.source == source)
+    if alias:
+        query = query.where(Image.alias == alias)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Image.created_at.desc(), Image.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def update_image(project: Project, image: Image, changes: dict) -> Image:
+    """Apply alias (None removes), focalPoint {x, y} in 0..1 and meta from a request body."""
+    if "alias" in changes:
+        set_project_alias(project, image, changes["alias"])
+    if "focalPoint" in changes:
+        image.focal_x, image.focal_y = _focal_point(changes["focalPoint"])
+    if "meta" in changes:
+        if not isinstance(changes["meta"], dict):
+            raise ApiError("meta must be a JSON object.")
+        image.meta = changes["meta"]
+    db.session.flush()
+    return image
+
+
+def _focal_point(value) -> tuple[float | None, float | None]:
+    if value is None:
+        return None, None
+    try:
+        x, y = float(value["x"]), float(value["y"])
+    except (TypeError, KeyError, ValueError):
+        raise ApiError("focalPoint must be an object {x, y} with numbers from 0 to 1.") from None
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise ApiError("focalPoint x and y must be between 0 and 1.")
+    return x, y
+
+
+def delete_image(image: Image, hard: bool = False) -> None:
+    """Soft-delete an image (its alias is freed); hard also removes its files from storage."""
+    image.deleted_at = image.deleted_at or utcnow()
+    image.alias = None
+    if hard:
+        for key in (image.storage_key, image.thumbnail_key):
+            if key:
+                storage().delete(key)
+    db.session.flush()

@@ -1,0 +1,114 @@
+"""Flows: the v1 flows API and the flow timeline page."""
+from flask import Blueprint, g, jsonify, request
+
+from app.auth.api import api_key_required, json_body
+from app.errors import ApiError
+from app.extensions import csrf, db
+from app.flows import service
+from app.generations.models import Flow
+from app.generations.serializers import generation_json
+from app.generations.service import list_generations
+from app.images.routes import image_json
+from app.images.service import list_images
+from app.pagination import flag, page_params, page_response
+from app.timeutil import isoformat
+
+bp = Blueprint("flows", __name__)
+
+
+def flow_json(flow: Flow) -> dict:
+    """The v1 API representation of a flow, with its aliases and counts."""
+    return {
+        "id": flow.id,
+        "projectId": flow.project_id,
+        "aliases": flow.aliases or {},
+        "meta": flow.meta or {},
+        **service.flow_counts(flow),
+        "createdAt": isoformat(flow.created_at),
+        "updatedAt": isoformat(flow.updated_at),
+    }
+
+
+@bp.get("/api/v1/flows")
+@api_key_required
+def api_list():
+    """List the project's flows, newest first."""
+    limit, offset = page_params(request.args)
+    rows, total = service.list_flows(g.project, limit, offset)
+    return page_response([flow_json(flow) for flow in rows], total, limit, offset)
+
+
+@bp.post("/api/v1/flows")
+@csrf.exempt
+@api_key_required
+def api_create():
+    """Create a flow explicitly (generations without flowId create one themselves)."""
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict):
+        raise ApiError("Send a JSON object body (or none).")
+    flow = service.create_flow(g.project, meta=body.get("meta"), aliases=body.get("aliases"))
+    db.session.commit()
+    return jsonify(success=True, data=flow_json(flow)), 201
+
+
+@bp.get("/api/v1/flows/<flow_id>")
+@api_key_required
+def api_detail(flow_id: str):
+    """One flow: meta, aliases, generation and image counts."""
+    return jsonify(success=True, data=flow_json(service.get_flow(g.project, flow_id)))
+
+
+@bp.get("/api/v1/flows/<flow_id>/generations")
+@api_key_required
+def api_generations(flow_id: str):
+    """The flow's generations, newest first."""
+    flow = service.get_flow(g.project, flow_id)
+    limit, offset = page_params(request.args)
+    rows, total = list_generations(
+        g.project, flow_id=flow.id, include_deleted=flag(request.args, "includeDeleted"), limit=limit, offset=offset
+    )
+    return page_response([generation_json(generation) for generation in rows], total, limit, offset)
+
+
+@bp.get("/api/v1/flows/<flow_id>/images")
+@api_key_required
+def api_images(flow_id: str):
+    """The flow's images, newest first."""
+    flow = service.get_flow(g.project, flow_id)
+    limit, offset = page_params(request.args)
+    rows, total = list_images(
+        g.project, flow_id=flow.id, include_deleted=flag(request.args, "includeDeleted"), limit=limit, offset=offset
+    )
+    return page_response([image_json(image) for image in rows], total, limit, offset)
+
+
+@bp.put("/api/v1/flows/<flow_id>/aliases")
+@csrf.exempt
+@api_key_required
+def api_update_aliases(flow_id: str):
+    """Merge aliases into the flow; every value must be an image id of the project."""
+    body = json_body()
+    flow = service.merge_aliases(g.project, service.get_flow(g.project, flow_id), body.get("aliases", body))
+    db.session.commit()
+    return jsonify(success=True, data=flow_json(flow))
+
+
+@bp.delete("/api/v1/flows/<flow_id>/aliases/<alias>")
+@csrf.exempt
+@api_key_required
+def api_delete_alias(flow_id: str, alias: str):
+    """Remove one alias from the flow."""
+    flow = service.delete_alias(service.get_flow(g.project, flow_id), alias)
+    db.session.commit()
+    return jsonify(success=True, data=flow_json(flow))
+
+
+@bp.delete("/api/v1/flows/<flow_id>")
+@csrf.exempt
+@api_key_required
+def api_delete(flow_id: str):
+    """Delete the flow; its generations and images remain."""
+    flow = service.get_flow(g.project, flow_id)
+    service.delete_flow(flow)
+    db.session.commit()
+    return jsonify(success=True, data={"id": flow_id, "deleted": True})
