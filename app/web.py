@@ -20,14 +20,16 @@ def register_blueprints(app) -> None:
     """Register every feature's blueprint and the helpers templates use."""
     app.url_map.converters["id"] = IdConverter
     from app.admin.routes import bp as admin_bp
+    from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
     from app.flows.routes import bp as flows_bp
     from app.generations.routes import bp as generations_bp
     from app.health.routes import bp as health_bp
     from app.images.routes import bp as images_bp
+    from app.live.routes import bp as live_bp
     from app.projects.routes import bp as projects_bp
 
-    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, flows_bp, health_bp, admin_bp):
+    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp):
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
     app.add_template_global(queue_estimate)

@@ -21,6 +21,14 @@ CONVERTER_SCHEMAS = {
 }
 ANY_OBJECT = "*"
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Repeat a request with the same key within 24 h to get the original response instead of new work.",
+}
+
 
 class QueryParam(NamedTuple):
     name: str
@@ -184,15 +192,6 @@ def build_operation(app, rule, method: str, components: dict) -> dict:
     return operation
 
 
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "maxLength": 255},
-    "description": "Repeat a request with the same key within 24 h to get the original response instead of new work.",
-}
-
-
 def _path_parameters(rule: str) -> list[dict]:
     return [
         {
@@ -262,9 +261,9 @@ def _default_summary(endpoint: str) -> str:
 
 def _unique_operation_id(endpoint: str, method: str, used: set) -> str:
     """The endpoint name; with the method (and a number) when one endpoint serves several operations."""
-    candidate, number = endpoint, 1
+    with_method = f"{endpoint}.{method.lower()}"
+    candidate, number = (endpoint if endpoint not in used else with_method), 2
     while candidate in used:
-        number += 1
-        candidate = f"{endpoint}.{method.lower()}" + (str(number - 1) if number > 2 else "")
+        candidate, number = f"{with_method}{number}", number + 1
     used.add(candidate)
     return candidate

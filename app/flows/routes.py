@@ -1,5 +1,6 @@
 """Flows: the v1 flows API and the flow timeline page."""
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from app.auth.api import api_key_required, json_body
 from app.errors import ApiError
@@ -11,6 +12,7 @@ from app.generations.service import list_generations
 from app.images.routes import image_json
 from app.images.service import list_images
 from app.pagination import flag, page_params, page_response
+from app.projects.service import get_project_for_user
 from app.timeutil import isoformat
 
 bp = Blueprint("flows", __name__)
@@ -27,6 +29,50 @@ def flow_json(flow: Flow) -> dict:
         "createdAt": isoformat(flow.created_at),
         "updatedAt": isoformat(flow.updated_at),
     }
+
+
+@bp.get("/projects/<id:project_id>/flows")
+@login_required
+def index(project_id: int):
+    project = get_project_for_user(current_user, project_id)
+    flows, total = service.list_flows(project, 100, 0)
+    counts = {flow.id: service.flow_counts(flow) for flow in flows}
+    return render_template("flows/index.html", project=project, flows=flows, counts=counts, total=total)
+
+
+@bp.get("/flows/<flow_id>")
+@login_required
+def detail(flow_id: str, error: str | None = None, status: int = 200):
+    """A flow as a timeline of its generations, with its aliases (editable)."""
+    flow = service.get_flow_for_user(current_user, flow_id)
+    project = get_project_for_user(current_user, flow.project_id)
+    images, _ = list_images(project, flow_id=flow.id, limit=100)
+    return render_template(
+        "flows/detail.html", flow=flow, project=project, timeline=service.flow_timeline(flow), images=images, error=error
+    ), status
+
+
+@bp.post("/flows/<flow_id>/aliases")
+@login_required
+def set_alias(flow_id: str):
+    flow = service.get_flow_for_user(current_user, flow_id)
+    project = get_project_for_user(current_user, flow.project_id)
+    try:
+        service.merge_aliases(project, flow, {request.form.get("alias", "").strip(): request.form.get("image_id", "")})
+    except ApiError as error:
+        db.session.rollback()
+        return detail(flow_id, error=error.message, status=error.status)
+    db.session.commit()
+    return redirect(url_for("flows.detail", flow_id=flow.id))
+
+
+@bp.post("/flows/<flow_id>/aliases/<alias>/delete")
+@login_required
+def remove_alias(flow_id: str, alias: str):
+    flow = service.get_flow_for_user(current_user, flow_id)
+    service.delete_alias(flow, alias)
+    db.session.commit()
+    return redirect(url_for("flows.detail", flow_id=flow.id))
 
 
 @bp.get("/api/v1/flows")

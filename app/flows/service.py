@@ -7,6 +7,7 @@ from app.generations.models import Flow, Generation
 from app.images.aliases import resolve_reference, validate_alias
 from app.images.models import Image
 from app.projects.models import Project
+from app.projects.service import user_workspace_ids
 
 MAX_ALIASES = 200
 
@@ -83,3 +84,21 @@ def delete_flow(flow: Flow) -> None:
         )
     db.session.delete(flow)
     db.session.flush()
+
+
+def get_flow_for_user(user, flow_id: str) -> Flow:
+    """A flow in one of the user's workspaces; 404 'Flow not found' otherwise."""
+    flow = db.session.scalar(
+        sa.select(Flow)
+        .join(Project, Project.id == Flow.project_id)
+        .where(Flow.id == str(flow_id), Project.workspace_id.in_(user_workspace_ids(user)))
+    )
+    if flow is None:
+        raise ApiError("Flow not found", status=404, code="not_found")
+    return flow
+
+
+def flow_timeline(flow: Flow) -> list[Generation]:
+    """The flow's live generations, oldest first."""
+    query = sa.select(Generation).where(Generation.flow_id == flow.id, Generation.deleted_at.is_(None))
+    return list(db.session.scalars(query.order_by(Generation.created_at, Generation.id)))

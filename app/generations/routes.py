@@ -46,6 +46,18 @@ def presets():
     return render_template("generations/presets.html", catalogue=samples.catalogue())
 
 
+@bp.get("/projects/<id:project_id>/generations")
+@login_required
+def index(project_id: int):
+    """The project's generations, newest first, filtered by status."""
+    project = get_project_for_user(current_user, project_id)
+    status = request.args.get("status") or None
+    limit, offset = page_params(request.args)
+    rows, total = service.list_generations(project, status=status, limit=limit, offset=offset)
+    template = "generations/_table.html" if is_htmx_request() else "generations/index.html"
+    return render_template(template, project=project, generations=rows, total=total, status=status, limit=limit, offset=offset)
+
+
 @bp.get("/generations/<generation_id>")
 @login_required
 def detail(generation_id: str):

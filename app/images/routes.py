@@ -85,6 +85,25 @@ def detail(image_id: str):
     )
 
 
+@bp.post("/images/<image_id>/properties")
+@login_required
+def update_properties(image_id: str):
+    """Set an image's alias and focal point from its page."""
+    image = service.get_image_for_user(current_user, image_id)
+    project = get_project_for_user(current_user, image.project_id)
+    changes = {"alias": request.form.get("alias", "").strip() or None}
+    if request.form.get("focal_x") is not None:
+        changes["focalPoint"] = {"x": request.form.get("focal_x"), "y": request.form.get("focal_y")}
+    try:
+        service.update_image(project, image, changes)
+    except ApiError as error:
+        db.session.rollback()
+        image = service.get_image_for_user(current_user, image_id)
+        return render_template("images/_properties.html", image=image, error=error.message), error.status
+    db.session.commit()
+    return render_template("images/_properties.html", image=image, saved=True)
+
+
 @bp.get("/files/<path:key>")
 def file(key: str):
     """Serve a stored file to whoever holds a valid, unexpired signature for it."""
