@@ -73,12 +73,17 @@ def create_project(email, name, kind):
 @click.command("create-api-key")
 @click.option("--project", "project_id", type=int, required=True)
 @click.option("--name", default="CLI key")
-def create_api_key(project_id, name):
+@click.option("--expires-in-days", type=int, help="no expiry when omitted")
+@click.option("--rate-limit", type=int, help="requests per hour (default API_RATE_LIMIT)")
+def create_api_key(project_id, name, expires_in_days, rate_limit):
     """Create an API key for a project and print it (it is shown only this once)."""
     project = db.session.get(Project, project_id)
     if project is None:
         raise click.ClickException(f"No project with id {project_id}")
-    _, plaintext = auth_service.create_api_key(project, name)
+    try:
+        _, plaintext = auth_service.create_api_key(project, name, expires_in_days=expires_in_days, rate_limit=rate_limit)
+    except ApiError as error:
+        _fail(error)
     db.session.commit()
     click.echo(plaintext)
 

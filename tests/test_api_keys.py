@@ -53,3 +53,16 @@ def test_revoked_key_is_refused(logged_in, project):
     response = logged_in.get("/api/v1/images/x", headers={"X-API-Key": key})
     assert response.status_code == 401
     assert "revoked" in response.get_json()["error"]["message"]
+
+
+def test_expired_key_is_refused_and_page_sets_expiry_and_limit(logged_in, project, client):
+    response = logged_in.post(f"/projects/{project.id}/keys", data={"name": "Short", "expires_in_days": "1", "rate_limit": "7"})
+    stored = db.session.scalar(db.select(ApiKey).where(ApiKey.project_id == project.id))
+    assert stored.rate_limit == 7 and stored.expires_at is not None
+    plaintext = response.get_data(as_text=True).split('id="new-api-key">')[1].split("<")[0]
+    stored.expires_at = stored.created_at  # as if a day had passed
+    db.session.commit()
+    refused = client.get("/api/v1/images/x", headers={"X-API-Key": plaintext})
+    assert refused.status_code == 401 and "expired" in refused.get_json()["error"]["message"]
+    bad = logged_in.post(f"/projects/{project.id}/keys", data={"name": "Bad", "expires_in_days": "0"})
+    assert bad.status_code == 400 and "Expiry must be" in bad.get_data(as_text=True)

@@ -1,6 +1,7 @@
 """The OpenAPI document as JSON, and the same document as a readable reference page."""
 import json
 import re
+from urllib.parse import quote_plus
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
@@ -62,7 +63,10 @@ def _request_body(operation: dict, schemas: dict) -> dict | None:
     if isinstance(schema.get("additionalProperties"), dict):
         fields.append(_field_row("<any name>", schema["additionalProperties"], False))
     example = (schema.get("examples") or [{}])[0]
-    return {"media": media, "name": name, "description": schema.get("description", ""), "fields": fields, "example": example}
+    return {
+        "media": media, "name": name, "description": schema.get("description", ""), "fields": fields,
+        "example": example, "required": operation["requestBody"]["required"],
+    }
 
 
 def _field_row(name: str, schema: dict, required: bool) -> dict:
@@ -110,7 +114,7 @@ def curl_example(base_url: str, method: str, path: str, operation: dict, body: d
     url = base_url + PATH_PARAMETER.sub(lambda match: "$" + match[1].upper(), path)
     required_query = [p for p in operation["parameters"] if p["in"] == "query" and p["required"]]
     if required_query:
-        url += "?" + "&".join(f"{p['name']}={(p['schema'].get('examples') or ['...'])[0]}" for p in required_query)
+        url += "?" + "&".join(f"{p['name']}={quote_plus((p['schema'].get('examples') or ['...'])[0])}" for p in required_query)
     parts = [f'curl "{url}"' if method == "GET" else f'curl -X {method} "{url}"']
     if operation["security"]:
         parts.append('-H "X-API-Key: $STAGECRAFT_API_KEY"')

@@ -43,6 +43,7 @@ class ApiOperation(NamedTuple):
     summary: str = ""  # used when the view has no docstring
     request: str | None = None  # schema name of the body; ANY_OBJECT for an unknown JSON object
     request_media: str = JSON
+    body_optional: bool = False  # the body may be left out altogether
     response: str | None = None  # schema name of the envelope's `data`; None for any
     many: bool = False  # `data` is a page of `response`, with `pagination`
     response_media: tuple[str, ...] = (JSON,)
@@ -59,11 +60,16 @@ PAGE = (LIMIT, OFFSET)
 FLOW_ID = QueryParam("flowId", {"type": "string"}, "Only items of this flow.")
 INCLUDE_DELETED = QueryParam("includeDeleted", {"type": "boolean", "default": False}, "Include soft-deleted items.")
 LIVE_QUERY = (
-    QueryParam("prompt", {"type": "string", "maxLength": 4000, "examples": ["sunlit+kitchen"]}, "What to show.", True),
+    QueryParam("prompt", {"type": "string", "maxLength": 4000, "examples": ["sunlit kitchen"]}, "What to show.", True),
     QueryParam("aspectRatio", {"type": "string"}, "width:height, e.g. 16:9."),
     QueryParam("resolution", {"type": "string", "enum": ["1K", "2K", "4K"]}, "Output size."),
-    QueryParam("project", {"type": "string"}, "The project whose live settings and cache apply."),
-    QueryParam("sig", {"type": "string"}, "Signature of the URL; lets it work without an API key."),
+    QueryParam("project", {"type": "string"}, "Project id, with sig, for a signed URL used without an API key."),
+    QueryParam("sig", {"type": "string"}, "Signature of the URL, from the project's Live URLs page."),
+)
+HARD_DELETE = QueryParam("hard", {"type": "boolean", "default": False}, "Also remove the stored files.")
+LIVE_IMAGE = ApiOperation(
+    "An image for a prompt, generated once and cached", response_media=IMAGE_MEDIA, query=LIVE_QUERY,
+    errors=(403, 502, 504), auth="optional",
 )
 
 OPERATIONS = {
@@ -78,8 +84,7 @@ OPERATIONS = {
     "images.api_detail": ApiOperation("Read an image", response="Image"),
     "images.api_update": ApiOperation("Update an image", request="ImageUpdate", response="Image", errors=(409,)),
     "images.api_set_alias": ApiOperation("Set an image's alias", request="ImageAlias", response="Image", errors=(409,)),
-    "images.api_delete": ApiOperation("Delete an image", response="Deleted", query=(
-        QueryParam("hard", {"type": "boolean", "default": False}, "Also remove the files."),)),
+    "images.api_delete": ApiOperation("Delete an image", response="Deleted", query=(HARD_DELETE,)),
     "images.api_resolve": ApiOperation("Resolve an alias", response="AliasResolution", query=(FLOW_ID,)),
     "generations.api_list": ApiOperation(
         "List generations", response="Generation", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
@@ -91,21 +96,22 @@ OPERATIONS = {
     "generations.api_detail": ApiOperation("Read a generation", response="Generation"),
     "generations.api_cancel": ApiOperation("Cancel a generation", response="Generation", errors=(409,)),
     "generations.api_retry": ApiOperation(
-        "Retry a generation", request="GenerationRetry", response="Generation", status=201, errors=(409,), idempotent=True
+        "Retry a generation", request="GenerationRetry", body_optional=True, response="Generation", status=201,
+        errors=(409,), idempotent=True,
     ),
-    "generations.api_delete": ApiOperation("Delete a generation", response="Deleted"),
+    "generations.api_delete": ApiOperation("Delete a generation", response="Deleted", query=(HARD_DELETE,)),
     "flows.api_list": ApiOperation("List flows", response="Flow", many=True, query=PAGE),
-    "flows.api_create": ApiOperation("Start a flow", request="FlowCreate", response="Flow", status=201),
+    "flows.api_create": ApiOperation("Start a flow", request="FlowCreate", body_optional=True, response="Flow", status=201),
     "flows.api_detail": ApiOperation("Read a flow", response="Flow"),
-    "flows.api_generations": ApiOperation("List a flow's generations", response="Generation", many=True, query=PAGE),
-    "flows.api_images": ApiOperation("List a flow's images", response="Image", many=True, query=PAGE),
+    "flows.api_generations": ApiOperation(
+        "List a flow's generations", response="Generation", many=True, query=(*PAGE, INCLUDE_DELETED)
+    ),
+    "flows.api_images": ApiOperation("List a flow's images", response="Image", many=True, query=(*PAGE, INCLUDE_DELETED)),
     "flows.api_update_aliases": ApiOperation("Add or change flow aliases", request="FlowAliases", response="Flow"),
     "flows.api_delete_alias": ApiOperation("Remove a flow alias", response="Flow"),
     "flows.api_delete": ApiOperation("Delete a flow", response="Deleted"),
-    "live.live_image": ApiOperation(
-        "An image for a prompt, generated once and cached", response_media=IMAGE_MEDIA, query=LIVE_QUERY,
-        errors=(403,), auth="optional",
-    ),
+    "live.image": LIVE_IMAGE,
+    "live.live_image": LIVE_IMAGE,  # the name first announced for it
 }
 UNREGISTERED = ApiOperation(request=ANY_OBJECT)
 
@@ -115,7 +121,9 @@ ERROR_RESPONSES = {
     403: ("Forbidden", "The signature or permission does not allow this."),
     404: ("NotFound", "No such item in this project."),
     409: ("Conflict", "The item's current state does not allow this."),
-    429: ("RateLimited", "Too many requests; wait for the Retry-After seconds."),
+    429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
+    502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
+    504: ("StillGenerating", "The image is not ready yet; request the same URL again after Retry-After seconds."),
 }
 SECURITY_SCHEMES = {
     "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -125,6 +133,16 @@ SECURITY = {
     "required": [{"ApiKeyHeader": []}, {"BearerAuth": []}],
     "optional": [{}, {"ApiKeyHeader": []}, {"BearerAuth": []}],
     "none": [],
+}
+KEY_HEADERS = {
+    "X-Credits-Balance": "Credits left in the workspace.",
+    "X-RateLimit-Limit": "Requests this API key may make per hour.",
+    "X-RateLimit-Remaining": "Requests left in the current hour.",
+    "X-RateLimit-Reset": "When the hour's budget resets (Unix time).",
+}
+IMAGE_HEADERS = {
+    "X-Cache-Status": {"schema": {"type": "string", "enum": ["HIT", "MISS"]}, "description": "Served from the cache or generated now."},
+    "X-Image-Id": {"schema": {"type": "string"}, "description": "The image's id in the project."},
 }
 TAG_DESCRIPTIONS = {
     "images": "Upload photos, list them, name them with aliases, delete them.",
@@ -188,7 +206,8 @@ def build_operation(app, rule, method: str, components: dict) -> dict:
         operation["parameters"].append(IDEMPOTENCY_KEY)
     if entry.request and method in BODY_METHODS:
         schema = {"type": "object"} if entry.request == ANY_OBJECT else ref(entry.request)
-        operation["requestBody"] = {"required": entry.request != ANY_OBJECT, "content": {entry.request_media: {"schema": schema}}}
+        required = entry.request != ANY_OBJECT and not entry.body_optional
+        operation["requestBody"] = {"required": required, "content": {entry.request_media: {"schema": schema}}}
     return operation
 
 
@@ -219,10 +238,11 @@ def _responses(entry: ApiOperation, components: dict) -> dict:
 
 def _success_response(entry: ApiOperation, components: dict) -> dict:
     if entry.response_media != (JSON,):
-        return {"description": "The image file.", "content": {media: {} for media in entry.response_media}}
+        content = {media: {} for media in entry.response_media}
+        return {"description": "The image file.", "headers": IMAGE_HEADERS, "content": content}
     response = {"description": "Success.", "content": {JSON: {"schema": _envelope(entry.response, entry.many, components)}}}
-    if entry.auth != "none":
-        response["headers"] = {"X-Credits-Balance": {"$ref": "#/components/headers/X-Credits-Balance"}}
+    if entry.auth == "required":
+        response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in KEY_HEADERS}
     return response
 
 
@@ -239,17 +259,24 @@ def _envelope(name: str | None, many: bool, components: dict) -> dict:
 
 
 def _components() -> dict:
-    error_content = {JSON: {"schema": ref("Error")}}
+    responses = {}
+    for status, (name, text) in ERROR_RESPONSES.items():
+        responses[name] = {"description": text, "content": {JSON: {"schema": ref("Error")}}}
+        if status in (429, 504):
+            responses[name]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return {
         "schemas": copy.deepcopy(SCHEMAS),
-        "responses": {name: {"description": text, "content": error_content} for name, text in ERROR_RESPONSES.values()},
-        "headers": {"X-Credits-Balance": {"schema": {"type": "integer"}, "description": "Credits left in the workspace."}},
+        "responses": responses,
+        "headers": {name: {"schema": {"type": "integer"}, "description": text} for name, text in KEY_HEADERS.items()}
+        | {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}},
         "securitySchemes": SECURITY_SCHEMES,
     }
 
 
 def _tags(paths: dict) -> list[dict]:
     names = dict.fromkeys(tag for item in paths.values() for operation in item.values() for tag in operation["tags"])
+    known_order = list(TAG_DESCRIPTIONS)
+    names = sorted(names, key=lambda name: known_order.index(name) if name in known_order else len(known_order))
     return [{"name": name, "description": TAG_DESCRIPTIONS.get(name, f"The {name} endpoints.")} for name in names]
 
 

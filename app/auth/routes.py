@@ -62,7 +62,17 @@ def api_keys(project_id: int):
 @login_required
 def create_api_key(project_id: int):
     project = get_project_for_user(current_user, project_id)
-    key, plaintext = service.create_api_key(project, request.form.get("name", ""), created_by=current_user)
+    try:
+        key, plaintext = service.create_api_key(
+            project,
+            request.form.get("name", ""),
+            created_by=current_user,
+            expires_in_days=request.form.get("expires_in_days", type=int),
+            rate_limit=request.form.get("rate_limit", type=int),
+        )
+    except ApiError as error:
+        keys = service.project_api_keys(project)
+        return render_template("auth/api_keys.html", project=project, keys=keys, error=error.message), error.status
     db.session.commit()
     return render_template(
         "auth/api_keys.html", project=project, keys=service.project_api_keys(project), new_key=plaintext, new_key_row=key

@@ -1,5 +1,6 @@
 """Accounts and API keys: the rules, no request objects. Services flush, views commit."""
 import hashlib
+from datetime import timedelta
 import re
 import secrets
 
@@ -53,9 +54,23 @@ def hash_api_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_api_key(project: Project, name: str, created_by: User | None = None) -> tuple[ApiKey, str]:
+MAX_KEY_RATE_LIMIT = 1_000_000
+MAX_KEY_LIFETIME_DAYS = 3650
+
+
+def create_api_key(
+    project: Project,
+    name: str,
+    created_by: User | None = None,
+    expires_in_days: int | None = None,
+    rate_limit: int | None = None,
+) -> tuple[ApiKey, str]:
     """Create a key for a project; return the row and the plaintext, which is never stored."""
     name = (name or "").strip() or "API key"
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_LIFETIME_DAYS:
+        raise ApiError(f"Expiry must be from 1 to {MAX_KEY_LIFETIME_DAYS} days (or empty for no expiry).")
+    if rate_limit is not None and not 1 <= rate_limit <= MAX_KEY_RATE_LIMIT:
+        raise ApiError(f"The rate limit must be from 1 to {MAX_KEY_RATE_LIMIT:,} requests per hour.")
     plaintext = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         project_id=project.id,
@@ -63,6 +78,8 @@ def create_api_key(project: Project, name: str, created_by: User | None = None) 
         prefix=plaintext[:10],
         key_hash=hash_api_key(plaintext),
         created_by_id=created_by.id if created_by else None,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
+        rate_limit=rate_limit,
     )
     db.session.add(key)
     db.session.flush()
