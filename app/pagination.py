@@ -1,7 +1,9 @@
 """limit/offset pagination for the JSON lists."""
+import sqlalchemy as sa
 from flask import jsonify
 
 from app.errors import ApiError
+from app.extensions import db
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -33,3 +35,10 @@ def flag(args, name: str) -> bool:
     if value not in {"true", "false", "1", "0"}:
         raise ApiError(f"{name} must be true or false.")
     return value in {"true", "1"}
+
+
+def paginate(query, order_by: tuple, limit: int, offset: int) -> tuple[list, int]:
+    """One page of a select() in the given order, and how many rows match in all."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(*order_by).limit(limit).offset(offset))
+    return list(rows), total

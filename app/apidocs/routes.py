@@ -3,7 +3,7 @@ import json
 import re
 from urllib.parse import quote_plus
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from app.apidocs.spec import build_spec
 
@@ -15,7 +15,9 @@ PATH_PARAMETER = re.compile(r"{(\w+)}")
 @bp.get("/api/openapi.json")
 def openapi_document():
     """The OpenAPI 3.1 document of the JSON API, built from the routes the app has now."""
-    return jsonify(build_spec(current_app, server_url=_base_url()))
+    # Serialized in the document's own key order (openapi, info, ... paths), which jsonify would sort.
+    document = json.dumps(build_spec(current_app, server_url=_base_url()), ensure_ascii=False)
+    return current_app.response_class(document, mimetype="application/json")
 
 
 @bp.get("/api/docs")
@@ -44,7 +46,7 @@ def reference_sections(spec: dict, base_url: str) -> list[dict]:
                 "description": operation.get("description", ""),
                 "parameters": operation["parameters"],
                 "body": body,
-                "responses": {status: _response_text(response, spec) for status, response in operation["responses"].items()},
+                "responses": {status: _response_text(reply, spec) for status, reply in operation["responses"].items()},
                 "auth": _auth_text(operation["security"]),
                 "curl": curl_example(base_url, method.upper(), path, operation, body),
             })
@@ -112,9 +114,12 @@ def _response_text(response: dict, spec: dict) -> str:
 def curl_example(base_url: str, method: str, path: str, operation: dict, body: dict | None) -> str:
     """A curl command for the operation, with shell variables for ids and the API key."""
     url = base_url + PATH_PARAMETER.sub(lambda match: "$" + match[1].upper(), path)
-    required_query = [p for p in operation["parameters"] if p["in"] == "query" and p["required"]]
+    required_query = {
+        p["name"]: (p["schema"].get("examples") or ["..."])[0]
+        for p in operation["parameters"] if p["in"] == "query" and p["required"]
+    }
     if required_query:
-        url += "?" + "&".join(f"{p['name']}={quote_plus((p['schema'].get('examples') or ['...'])[0])}" for p in required_query)
+        url += "?" + "&".join(f"{name}={quote_plus(example)}" for name, example in required_query.items())
     parts = [f'curl "{url}"' if method == "GET" else f'curl -X {method} "{url}"']
     if operation["security"]:
         parts.append('-H "X-API-Key: $STAGECRAFT_API_KEY"')

@@ -4,7 +4,10 @@ from app.errors import ApiError
 NOT_AN_OBJECT = "Send a JSON object body with Content-Type: application/json."
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 META = {"type": "object", "description": "Free-form JSON object kept with the record."}
-ALIAS = {"type": "string", "description": "'@' then 1-63 of a-z 0-9 . _ - (e.g. @front-exterior); @last, @first, @upload are reserved."}
+ALIAS = {
+    "type": "string",
+    "description": "'@' then 1-63 of a-z 0-9 . _ - (e.g. @front-exterior); @last, @first, @upload are reserved.",
+}
 
 
 FOCAL_POINT = {
@@ -12,7 +15,10 @@ FOCAL_POINT = {
     "description": "The point to keep in frame when cropping, as fractions of width and height.",
     "required": ["x", "y"],
     "additionalProperties": False,
-    "properties": {"x": {"type": "number", "minimum": 0, "maximum": 1}, "y": {"type": "number", "minimum": 0, "maximum": 1}},
+    "properties": {
+        "x": {"type": "number", "minimum": 0, "maximum": 1},
+        "y": {"type": "number", "minimum": 0, "maximum": 1},
+    },
 }
 
 
@@ -24,7 +30,7 @@ def ref(name: str) -> dict:
 REQUEST_SCHEMAS = {
     "GenerationCreate": {
         "type": "object",
-        "description": "Start a generation. `prompt` is required unless `preset` is given; then the preset's prompt is used.",
+        "description": "Start a generation. `prompt` is required unless `preset` is given (the preset's prompt is used).",
         "properties": {
             "prompt": {"type": ["string", "null"], "maxLength": 4000, "x-required-message": "Prompt is required",
                        "description": "What to make or change. Required unless `preset` is given."},
@@ -36,7 +42,7 @@ REQUEST_SCHEMAS = {
             "alias": {**ALIAS, "type": ["string", "null"], "description": "Project alias for the output image."},
             "flowAlias": {**ALIAS, "type": ["string", "null"], "description": "Flow alias for the output image."},
             "assignAlias": {"type": ["string", "null"], "deprecated": True, "description": "Legacy name of `alias`."},
-            "assignFlowAlias": {"type": ["string", "null"], "deprecated": True, "description": "Legacy name of `flowAlias`."},
+            "assignFlowAlias": {"type": ["string", "null"], "deprecated": True, "description": "Legacy `flowAlias`."},
             "autoEnhance": {"type": ["boolean", "null"], "description": "Let the service improve the prompt first."},
             "meta": META,
             "preset": {"type": ["string", "null"], "description": "Preset id from the catalogue, e.g. enhance."},
@@ -71,7 +77,7 @@ REQUEST_SCHEMAS = {
         "description": "Multipart form: the photo and optional naming fields.",
         "required": ["file"],
         "properties": {
-            "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "JPEG, PNG or WebP photo."},
+            "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "JPEG, PNG or WebP."},
             "alias": ALIAS,
             "flowId": {"type": "string", "description": "Flow to add the image to."},
             "flowAlias": {**ALIAS, "description": "Flow alias for the image (needs flowId)."},
@@ -83,7 +89,7 @@ REQUEST_SCHEMAS = {
         "description": "Change any of an image's alias, focal point and meta.",
         "properties": {
             "alias": {**ALIAS, "type": ["string", "null"], "x-message": "alias must be a string, or null to remove it."},
-            "focalPoint": {**FOCAL_POINT, "type": ["object", "null"], "description": "null clears it. " + FOCAL_POINT["description"],
+            "focalPoint": {**FOCAL_POINT, "type": ["object", "null"], "description": "Where to crop around; null clears it.",
                            "x-message": "focalPoint must be an object {x, y} with numbers from 0 to 1."},
             "meta": META,
         },
@@ -139,7 +145,7 @@ RESPONSE_SCHEMAS = {
             "provider": {"type": "string"}, "model": {"type": ["string", "null"]},
             "referenceImages": {"type": "array", "items": ref("Image")}, "alias": {"type": ["string", "null"]},
             "flowAlias": {"type": ["string", "null"]}, "autoEnhance": {"type": "boolean"},
-            "originalPrompt": {"type": ["string", "null"], "description": "The prompt as sent, when autoEnhance rewrote it."},
+            "originalPrompt": {"type": ["string", "null"], "description": "The prompt as sent, if autoEnhance rewrote it."},
             "retryOf": {"type": ["string", "null"], "description": "The generation this one retries."},
             "aspectRatio": {"type": ["string", "null"]}, "resolution": {"type": ["string", "null"]},
             "numImages": {"type": "integer"}, "outputFormat": {"type": "string"}, "watermark": {"type": ["string", "null"]},

@@ -22,10 +22,7 @@ CONVERTER_SCHEMAS = {
 ANY_OBJECT = "*"
 
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
     "description": "Repeat a request with the same key within 24 h to get the original response instead of new work.",
 }
 
@@ -74,7 +71,8 @@ LIVE_IMAGE = ApiOperation(
 
 OPERATIONS = {
     "images.api_upload": ApiOperation(
-        "Upload a photo", request="ImageUpload", request_media="multipart/form-data", response="Image", status=201
+        "Upload a photo", request="ImageUpload", request_media="multipart/form-data", response="Image", status=201,
+        errors=(413,),
     ),
     "images.api_list": ApiOperation(
         "List images", response="Image", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
@@ -88,7 +86,7 @@ OPERATIONS = {
     "images.api_resolve": ApiOperation("Resolve an alias", response="AliasResolution", query=(FLOW_ID,)),
     "generations.api_list": ApiOperation(
         "List generations", response="Generation", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
-        QueryParam("status", {"type": "string", "enum": ["pending", "processing", "success", "failed"]}, "Only this status.")),
+        QueryParam("status", {"type": "string", "enum": ["pending", "processing", "success", "failed"]}, "Only these.")),
     ),
     "generations.api_create": ApiOperation(
         "Start a generation", request="GenerationCreate", response="Generation", status=201, idempotent=True
@@ -121,6 +119,7 @@ ERROR_RESPONSES = {
     403: ("Forbidden", "The signature or permission does not allow this."),
     404: ("NotFound", "No such item in this project."),
     409: ("Conflict", "The item's current state does not allow this."),
+    413: ("FileTooLarge", "The file is over the upload limit; the message gives the limit."),
     429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
     502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
     504: ("StillGenerating", "The image is not ready yet; request the same URL again after Retry-After seconds."),
@@ -129,11 +128,8 @@ SECURITY_SCHEMES = {
     "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     "BearerAuth": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <API key>."},
 }
-SECURITY = {
-    "required": [{"ApiKeyHeader": []}, {"BearerAuth": []}],
-    "optional": [{}, {"ApiKeyHeader": []}, {"BearerAuth": []}],
-    "none": [],
-}
+KEY_SECURITY = [{"ApiKeyHeader": []}, {"BearerAuth": []}]
+SECURITY = {"required": KEY_SECURITY, "optional": [{}, *KEY_SECURITY], "none": []}
 KEY_HEADERS = {
     "X-Credits-Balance": "Credits left in the workspace.",
     "X-RateLimit-Limit": "Requests this API key may make per hour.",
@@ -141,7 +137,7 @@ KEY_HEADERS = {
     "X-RateLimit-Reset": "When the hour's budget resets (Unix time).",
 }
 IMAGE_HEADERS = {
-    "X-Cache-Status": {"schema": {"type": "string", "enum": ["HIT", "MISS"]}, "description": "Served from the cache or generated now."},
+    "X-Cache-Status": {"schema": {"type": "string", "enum": ["HIT", "MISS"]}, "description": "From the cache, or made now."},
     "X-Image-Id": {"schema": {"type": "string"}, "description": "The image's id in the project."},
 }
 TAG_DESCRIPTIONS = {
@@ -168,14 +164,9 @@ def build_spec(app, server_url: str = "/") -> dict:
             operation = build_operation(app, rule, method, components)
             operation["operationId"] = _unique_operation_id(rule.endpoint, method, operation_ids)
             path_item[method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": INFO,
-        "servers": [{"url": server_url}],
-        "tags": _tags(paths),
-        "paths": paths,
-        "components": components,
-    }
+    document = {"openapi": "3.1.0", "info": INFO, "servers": [{"url": server_url}], "tags": _tags(paths)}
+    # A copy, so the module's constants that the document shares stay untouched whatever callers do with it.
+    return copy.deepcopy({**document, "paths": paths, "components": components})
 
 
 def api_rules(app) -> list:
@@ -225,7 +216,10 @@ def _path_parameters(rule: str) -> list[dict]:
 
 
 def _query_parameter(query: QueryParam) -> dict:
-    return {"name": query.name, "in": "query", "required": query.required, "schema": query.schema, "description": query.description}
+    return {
+        "name": query.name, "in": "query", "required": query.required, "schema": query.schema,
+        "description": query.description,
+    }
 
 
 def _responses(entry: ApiOperation, components: dict) -> dict:
@@ -265,7 +259,7 @@ def _components() -> dict:
         if status in (429, 504):
             responses[name]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return {
-        "schemas": copy.deepcopy(SCHEMAS),
+        "schemas": dict(SCHEMAS),
         "responses": responses,
         "headers": {name: {"schema": {"type": "integer"}, "description": text} for name, text in KEY_HEADERS.items()}
         | {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}},

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from app.errors import ApiError
 from app.extensions import db
+from app.pagination import paginate
 from app.generations.models import Flow, Generation
 from app.images.aliases import resolve_reference, validate_alias
 from app.images.models import Image
@@ -35,9 +36,7 @@ def get_flow(project: Project, flow_id) -> Flow:
 def list_flows(project: Project, limit: int, offset: int) -> tuple[list[Flow], int]:
     """The project's flows, newest first, and how many there are."""
     query = sa.select(Flow).where(Flow.project_id == project.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Flow.created_at.desc(), Flow.id).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(query, (Flow.created_at.desc(), Flow.id), limit, offset)
 
 
 def flow_counts(flow: Flow) -> dict:

@@ -7,6 +7,7 @@ from app.credits import pricing
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, redis_queues
+from app.pagination import paginate
 from app.flows import service as flows
 from app.generations.lifecycle import average_duration
 from app.generations.models import Generation, GenerationStatus
@@ -307,9 +308,7 @@ def list_generations(project: Project, *, flow_id=None, status=None, include_del
         if status not in API_STATUS_FILTERS:
             raise ApiError(f"status must be one of: {', '.join(API_STATUS_FILTERS)}.")
         query = query.where(Generation.status.in_(API_STATUS_FILTERS[status]))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Generation.created_at.desc(), Generation.id).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(query, (Generation.created_at.desc(), Generation.id), limit, offset)
 
 
 def retry_generation(project: Project, original: Generation, *, prompt=None, aspect_ratio=None, api_key=None, user=None):

@@ -6,6 +6,7 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
+from app.pagination import paginate
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
 from app.images.models import Image, new_uuid
 from app.images.storage import storage
@@ -132,9 +133,7 @@ def list_images(project: Project, *, flow_id=None, source=None, alias=None, incl
         query = query.where(Image.source == source)
     if alias:
         query = query.where(Image.alias == alias)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Image.created_at.desc(), Image.id).limit(limit).offset(offset))
-    return list(rows), total
+    return paginate(query, (Image.created_at.desc(), Image.id), limit, offset)
 
 
 def update_image(project: Project, image: Image, changes: dict) -> Image:

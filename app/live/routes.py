@@ -50,6 +50,7 @@ def image():
 
 
 def _cached_or_generated(project, params, api_key):
+    """The cached image, or one generated once while identical concurrent requests wait for it."""
     deadline = time.monotonic() + _wait_seconds()
     while True:
         cached = service.find_cached(project, params)
@@ -96,22 +97,20 @@ def _start_or_join(project, params, api_key) -> str | None:
     return generation.id
 
 
-def _wait_for_generation(generation_id: str, deadline: float) -> Generation:
-    """Wait until the generation reaches a terminal status; 504 at the deadline."""
+def _wait_for_generation(generation_id: str, deadline: float) -> Generation | None:
+    """Wait until the generation reaches a terminal status (None if it was deleted); 504 at the deadline."""
     # Subscribed before the row is read, so a change committed in between is not missed.
     subscription = progress.subscribe(generation_id)
     try:
         while True:
-            db.session.rollback()  # end the read transaction, so the worker's latest commit is seen
             generation = db.session.get(Generation, generation_id)
-            if generation is None:
-                raise ApiError("The generation for this image was deleted; request the URL again.", 502,
-                               "generation_failed")
-            if generation.is_terminal:
+            if generation is None or generation.is_terminal:
                 return generation
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _still_generating()
+            # Expire what was read and give the connection back while waiting; the next look reads afresh.
+            db.session.rollback()
             subscription.get_message(timeout=min(remaining, ROW_POLL_SECONDS))
     finally:
         subscription.close()

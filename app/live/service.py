@@ -83,10 +83,8 @@ def _normal_resolution(resolution) -> str | None:
 
 def live_signature(project: Project, params: LiveParams) -> str:
     """HMAC-SHA256 (hex) of the project id and the canonical parameters, keyed by the project's live secret."""
-    message = json.dumps(
-        [project.id, params.prompt, params.aspect_ratio or "", params.resolution or ""],
-        separators=(",", ":"), ensure_ascii=False,
-    )
+    fields = [project.id, params.prompt, params.aspect_ratio or "", params.resolution or ""]
+    message = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return hmac.new(project.live_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
@@ -122,16 +120,23 @@ def check_origin(project: Project, origin: str | None, referer: str | None, own_
     source = origin if origin and origin != "null" else referer
     if not allowed or not source:
         return
-    parts = urlsplit(source)
-    host = (parts.hostname or "").lower()
-    if host and (host == urlsplit(f"//{own_host}").hostname or any(_host_matches(host, entry) for entry in allowed)):
+    host = _hostname(source)
+    if host and (host == _hostname(own_host) or any(_host_matches(host, entry) for entry in allowed)):
         return
-    shown = f"{parts.scheme}://{parts.netloc}" if parts.netloc else source[:200]
+    shown = "/".join(source.split("/", 3)[:3])[:200]  # the origin part of a Referer
     raise ApiError(
         f"Origin {shown} may not load this project's live URLs; add {host or 'its host'} to the "
         "allowed origins on the project's Live URLs page.",
         status=403, code="forbidden",
     )
+
+
+def _hostname(url: str) -> str:
+    """The lower-case host name of a URL or a bare host, or "" when it has none or cannot be parsed."""
+    try:
+        return (urlsplit(url if "://" in url else f"//{url}").hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _host_matches(host: str, entry: str) -> bool:
@@ -149,8 +154,7 @@ def parse_allowed_origins(text: str) -> list[str]:
             continue
         wildcard = line.startswith("*.")
         rest = line[2:] if wildcard else line
-        host = urlsplit(rest if "://" in rest else f"//{rest}").hostname or ""
-        host = f"*.{host}" if wildcard else host
+        host = f"*.{_hostname(rest)}" if wildcard else _hostname(rest)
         if not HOST_PATTERN.match(host):
             raise ApiError(f"{line!r} is not a host or origin, such as www.example.com or https://www.example.com.")
         if host not in hosts:
@@ -261,8 +265,10 @@ def record_hit(entry: LiveEntry) -> None:
     db.session.refresh(entry, ["hit_count", "last_hit_at"])
 
 
-def result_image(generation: Generation) -> Image:
+def result_image(generation: Generation | None) -> Image:
     """The image a finished generation made; 502 with its error when it made none."""
+    if generation is None:
+        raise ApiError("The generation for this image was deleted; request the URL again.", 502, "generation_failed")
     if generation.status is GenerationStatus.SUCCEEDED:
         image = next((image for image in generation.outputs if image.deleted_at is None), None)
         if image is not None:
