@@ -2,6 +2,7 @@
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
 from app.errors import ApiError
 from app.extensions import csrf, db
@@ -89,9 +90,7 @@ def api_list():
 @api_key_required
 def api_create():
     """Create a flow explicitly (generations without flowId create one themselves)."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ApiError("Send a JSON object body (or none).")
+    body = validate("FlowCreate", request.get_json(silent=True) or {})
     flow = service.create_flow(g.project, meta=body.get("meta"), aliases=body.get("aliases"))
     db.session.commit()
     return jsonify(success=True, data=flow_json(flow)), 201
@@ -134,7 +133,8 @@ def api_images(flow_id: str):
 def api_update_aliases(flow_id: str):
     """Merge aliases into the flow; every value must be an image id of the project."""
     body = json_body()
-    flow = service.merge_aliases(g.project, service.get_flow(g.project, flow_id), body.get("aliases", body))
+    aliases = validate("FlowAliases", body.get("aliases", body))  # a bare map, or wrapped in "aliases"
+    flow = service.merge_aliases(g.project, service.get_flow(g.project, flow_id), aliases)
     db.session.commit()
     return jsonify(success=True, data=flow_json(flow))
 

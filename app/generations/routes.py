@@ -4,6 +4,7 @@ import time
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
+from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
@@ -139,7 +140,7 @@ def _announce_change(generation: Generation) -> None:
 @idempotent
 def api_create():
     """Create a generation; without flowId it starts a new flow, whose id is returned."""
-    body = json_body()
+    body = validate("GenerationCreate", json_body())
     generation = service.create_generation(
         g.project,
         prompt=body.get("prompt"),
@@ -186,9 +187,7 @@ def api_list():
 @idempotent
 def api_retry(generation_id: str):
     """Run a finished generation again as a new one (optional prompt / aspectRatio overrides)."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ApiError("Send a JSON object body (or none).")
+    body = validate("GenerationRetry", request.get_json(silent=True) or {})
     generation = service.retry_generation(
         g.project,
         service.get_generation(g.project, generation_id),

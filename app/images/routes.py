@@ -4,6 +4,7 @@ import json
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
@@ -183,7 +184,7 @@ def api_detail(image_id: str):
 @api_key_required
 def api_update(image_id: str):
     """Change an image's alias (null removes it), focalPoint {x, y} or meta."""
-    image = service.update_image(g.project, service.get_image(g.project, image_id), json_body())
+    image = service.update_image(g.project, service.get_image(g.project, image_id), validate("ImageUpdate", json_body()))
     db.session.commit()
     return jsonify(success=True, data=image_json(image))
 
@@ -193,7 +194,7 @@ def api_update(image_id: str):
 @api_key_required
 def api_set_alias(image_id: str):
     """Set or remove (null) an image's project alias."""
-    body = json_body()
+    body = validate("ImageAlias", json_body())
     if "alias" not in body:
         raise ApiError("Send {\"alias\": \"@name\"}, or null to remove the alias.")
     image = set_project_alias(g.project, service.get_image(g.project, image_id), body["alias"])
