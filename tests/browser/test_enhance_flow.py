@@ -39,3 +39,8 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     result = PILImage.open(io.BytesIO(saved.read_bytes()))
     assert result.size == (1280, 853)
     assert download.suggested_filename.startswith("stagecraft-enhance-")
+
+    page.click("text=Presets")
+    page.wait_for_selector("#preset-day-to-dusk img-comparison-slider")
+    page.screenshot(path=str(ARTIFACTS / "03-presets.png"), full_page=True)
+    assert page.locator(".preset-card").count() >= 18
