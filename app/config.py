@@ -81,6 +81,7 @@ def load_config(environ=None) -> dict:
         # The whole request may carry several files; each file is checked on its own.
         "MAX_CONTENT_LENGTH": int(max_upload_mb * 1024 * 1024) * max_files + 1024 * 1024,
         "MAX_IMAGE_PIXELS": env_int(environ, "MAX_IMAGE_PIXELS", 50_000_000),
+        "LIVE_WAIT_SECONDS": env_int(environ, "LIVE_WAIT_SECONDS", 60),
         "API_RATE_LIMIT": env_int(environ, "API_RATE_LIMIT", 100),
         "RATELIMIT_HEADERS_ENABLED": True,
         "FREE_CREDITS": env_int(environ, "FREE_CREDITS", 50),

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,3 +26,22 @@ def start_worker(config: dict, **extra_env) -> subprocess.Popen:
     """A real forking RQ worker (`python -m jobs.worker`), as `make run` starts it."""
     env = {**process_env(config), **{key: str(value) for key, value in extra_env.items()}}
     return subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop_tree(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a process and everything it forked (an RQ worker forks a scheduler and work horses)."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass

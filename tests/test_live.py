@@ -17,15 +17,14 @@ from app.generations.models import Generation, GenerationStatus
 from app.live import service
 from app.live.models import LiveEntry
 from tests import factories
-from tests.processes import start_worker
+from tests.processes import start_worker, stop_tree
 
 @pytest.fixture
 def live_worker(config):
     """A real forking RQ worker for the test's database and Redis; stopped after the test."""
     process = start_worker(config)
     yield process  # pytest runs the rest even when the test fails
-    process.terminate()
-    process.wait(15)
+    stop_tree(process)
 
 
 def signed_url(app, project, prompt, **params) -> str:

@@ -15,7 +15,7 @@ from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation
 from app.images.service import upload_image
 from jobs.sweeper import sweep_generations
-from tests.processes import start_worker
+from tests.processes import start_worker, stop_tree
 from tests.test_lifecycle import big_photo
 
 
@@ -57,8 +57,7 @@ def test_killed_work_horse_is_retried_and_then_succeeds(app, config, project, wo
         job = Job.fetch(generation.id, connection=redis_queues.connection)
         wait_for(lambda: job.get_status(refresh=True) == JobStatus.FAILED, message="RQ to notice the dead horse")
     finally:
-        worker_process.terminate()
-        worker_process.wait(15)
+        stop_tree(worker_process)
 
     assert sweep_generations()["retried"] == [generation.id]
     worker()

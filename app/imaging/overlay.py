@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw, ImageFont
 
 DEFAULT_LABEL = "Virtually staged"
-PLACEHOLDER_TITLE = "PLACEHOLDER — no AI provider configured"
+PLACEHOLDER_TITLE = "PLACEHOLDER - no AI provider configured"  # ASCII: the default font has no dash glyph
 _CORNERS = ("bottom-right", "bottom-left")
 
 

@@ -135,7 +135,7 @@ def _still_generating() -> ApiError:
 
 
 def _wait_seconds() -> float:
-    return float(current_app.config.get("LIVE_WAIT_SECONDS", 60))
+    return float(current_app.config["LIVE_WAIT_SECONDS"])
 
 
 def _image_response(image, headers: dict) -> Response:

@@ -218,13 +218,13 @@ def _lock_key(project: Project, params: LiveParams) -> str:
 def claim(project: Project, params: LiveParams) -> str | None:
     """Become the one request that generates this image (a token), or None if another already is."""
     token = f"{PENDING}{uuid.uuid4()}"
-    ttl = max(1, int(current_app.config.get("LIVE_WAIT_SECONDS", 60)))
+    ttl = max(1, int(current_app.config["LIVE_WAIT_SECONDS"]))
     return token if redis_queues.connection.set(_lock_key(project, params), token, nx=True, ex=ttl) else None
 
 
 def announce(project: Project, params: LiveParams, generation_id: str) -> None:
     """Let concurrent requests for the same image wait for this generation instead of starting their own."""
-    ttl = int(current_app.config.get("LIVE_WAIT_SECONDS", 60)) + current_app.config["JOB_TIMEOUT"]
+    ttl = int(current_app.config["LIVE_WAIT_SECONDS"]) + current_app.config["JOB_TIMEOUT"]
     redis_queues.connection.set(_lock_key(project, params), generation_id, ex=max(1, ttl))
 
 

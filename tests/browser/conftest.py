@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.processes import ROOT, process_env, start_worker
+from tests.processes import ROOT, process_env, start_worker, stop_tree
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -41,9 +41,7 @@ def live_server(app, config):
         yield url
     finally:
         for process in (web, worker):
-            process.terminate()
-        for process in (web, worker):
-            process.wait(15)
+            stop_tree(process)
 
 
 def wait_until_healthy(url: str, web: subprocess.Popen) -> None:
