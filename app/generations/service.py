@@ -9,27 +9,23 @@ from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.pagination import paginate
 from app.flows import service as flows
+from app.generations import checks
 from app.generations.lifecycle import average_duration
 from app.generations.models import Generation, GenerationStatus
 from app.generations.presets import UnknownPreset, get_preset
-from app.images.aliases import ensure_alias_free, resolve_reference, validate_alias
+from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image, get_image
 from app.images.storage import storage
-from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
+from app.imaging.geometry import RESOLUTIONS
 from app.imaging.io import load_photo
-from app.imaging.overlay import DEFAULT_LABEL, watermark
+from app.imaging.overlay import watermark
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers.registry import get_provider
 from app.timeutil import utcnow
 
-MAX_PROMPT_LENGTH = 4000
-MAX_REFERENCE_IMAGES = 8
-MAX_NUM_IMAGES = 4
-MAX_WATERMARK_LENGTH = 60
-OUTPUT_FORMATS = ("jpeg", "png", "webp")
 
 
 def create_generation(
@@ -61,16 +57,16 @@ def create_generation(
     preset = _resolve_preset(preset_id)
     flow = flows.get_flow(project, flow_id) if flow_id else flows.create_flow(project)
     references = _resolve_references(project, reference_ids or [], flow.id)
-    _check_assignments(project, alias, flow_alias)
+    checks.check_assignments(project, alias, flow_alias)
     provider = get_provider(provider_name or project.default_provider or current_app.config["DEFAULT_PROVIDER"])
     request = ProviderRequest(
         kind="enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image"),
-        prompt=_check_prompt(prompt, preset, auto_enhance),
+        prompt=checks.check_prompt(prompt, preset, auto_enhance),
         preset=preset,
         reference_ids=[image.id for image in references],
-        aspect_ratio=_check_aspect_ratio(aspect_ratio),
-        resolution=_check_choice("resolution", resolution, RESOLUTIONS),
-        num_images=_check_num_images(num_images, references),
+        aspect_ratio=checks.check_aspect_ratio(aspect_ratio),
+        resolution=checks.check_choice("resolution", resolution, RESOLUTIONS),
+        num_images=checks.check_num_images(num_images, references),
     )
     try:
         provider.check(request)
@@ -89,15 +85,15 @@ def create_generation(
         flow_id=flow.id,
         assign_alias=alias,
         assign_flow_alias=flow_alias,
-        meta=_check_meta(meta),
+        meta=checks.check_meta(meta),
         retry_of_id=retry_of.id if retry_of else None,
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
         num_images=request.num_images,
-        output_format=_check_choice("outputFormat", output_format, OUTPUT_FORMATS) or "jpeg",
-        watermark=_check_watermark(watermark),
+        output_format=checks.check_choice("outputFormat", output_format, checks.OUTPUT_FORMATS) or "jpeg",
+        watermark=checks.check_watermark(watermark),
         provider=provider.name,
-        priority=_check_priority(priority),
+        priority=checks.check_priority(priority),
         cost=_price(provider, request),
     )
     db.session.add(generation)
@@ -113,70 +109,6 @@ def _price(provider, request: ProviderRequest) -> int:
     return pricing.price(table, provider.name, request.resolution, outputs) * provider.price_factor(request)
 
 
-AUTO_ENHANCE_WORDING = (
-    "Professional real-estate photograph, natural light, true-to-life colours, straight verticals, "
-    "sharp detail, no people."
-)
-
-
-def _check_prompt(prompt, preset, auto_enhance: bool = False) -> str:
-    if prompt is not None and not isinstance(prompt, str):
-        raise ApiError("prompt must be a string.")
-    prompt = (prompt or "").strip() or (preset.prompt if preset else "")
-    if not prompt:
-        raise ApiError("Prompt is required")
-    if auto_enhance:
-        # A short prompt is expanded with the preset's wording, or with listing-photo wording.
-        prompt = f"{prompt.rstrip('.')}. {preset.prompt if preset else AUTO_ENHANCE_WORDING}"
-    if len(prompt) > MAX_PROMPT_LENGTH:
-        raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
-    return prompt
-
-
-def _check_aspect_ratio(aspect_ratio) -> str | None:
-    if aspect_ratio in (None, ""):
-        return None
-    try:
-        parse_aspect_ratio(aspect_ratio)
-    except ValueError:
-        raise ApiError("Invalid aspect ratio") from None
-    return str(aspect_ratio).strip()
-
-
-def _check_choice(name: str, value, choices) -> str | None:
-    if value in (None, ""):
-        return None
-    normalized = str(value).strip()
-    match = next((c for c in choices if c.lower() == normalized.lower()), None)
-    if match is None:
-        raise ApiError(f"Invalid {name} {value!r}; use one of: {', '.join(choices)}.")
-    return match
-
-
-def _check_num_images(num_images, references) -> int:
-    if not isinstance(num_images, int) or isinstance(num_images, bool) or not 1 <= num_images <= MAX_NUM_IMAGES:
-        raise ApiError(f"numImages must be a whole number from 1 to {MAX_NUM_IMAGES}.")
-    if references and num_images != 1:
-        raise ApiError("numImages applies to text-to-image; an edit makes one result per reference image.")
-    return num_images
-
-
-def _check_watermark(watermark) -> str | None:
-    if watermark in (None, "", False):
-        return None
-    if watermark is True:
-        return DEFAULT_LABEL
-    if not isinstance(watermark, str) or len(watermark.strip()) > MAX_WATERMARK_LENGTH:
-        raise ApiError(f"watermark must be true or a label of at most {MAX_WATERMARK_LENGTH} characters.")
-    return watermark.strip()
-
-
-def _check_priority(priority) -> int:
-    if not isinstance(priority, int) or isinstance(priority, bool) or not -10 <= priority <= 10:
-        raise ApiError("priority must be a whole number from -10 to 10 (larger runs sooner).")
-    return priority
-
-
 def _resolve_preset(preset_id: str | None):
     if not preset_id:
         return None
@@ -189,22 +121,9 @@ def _resolve_preset(preset_id: str | None):
 def _resolve_references(project: Project, reference_ids: list, flow_id: str | None) -> list[Image]:
     if not isinstance(reference_ids, list) or not all(isinstance(i, str) for i in reference_ids):
         raise ApiError("referenceImages must be a list of image ids or aliases.")
-    if len(reference_ids) > MAX_REFERENCE_IMAGES:
-        raise ApiError(f"At most {MAX_REFERENCE_IMAGES} reference images per generation.")
+    if len(reference_ids) > checks.MAX_REFERENCE_IMAGES:
+        raise ApiError(f"At most {checks.MAX_REFERENCE_IMAGES} reference images per generation.")
     return [resolve_reference(project, reference, flow_id) for reference in reference_ids]
-
-
-def _check_assignments(project: Project, alias, flow_alias) -> None:
-    if alias is not None:
-        ensure_alias_free(project, validate_alias(alias))
-    if flow_alias is not None:
-        validate_alias(flow_alias)
-
-
-def _check_meta(meta) -> dict:
-    if meta is not None and not isinstance(meta, dict):
-        raise ApiError("meta must be a JSON object.")
-    return meta or {}
 
 
 def run_provider(generation: Generation, report) -> ProviderResult:

@@ -15,7 +15,7 @@ from flask import current_app, url_for
 from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
-from app.generations.service import MAX_PROMPT_LENGTH
+from app.generations.checks import MAX_PROMPT_LENGTH
 from app.images.models import Image
 from app.images.storage import storage
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio

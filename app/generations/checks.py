@@ -1,0 +1,89 @@
+"""The rules a generation request must meet, each raising ApiError with a message a person can act on."""
+from app.errors import ApiError
+from app.images.aliases import ensure_alias_free, validate_alias
+from app.imaging.geometry import parse_aspect_ratio
+from app.imaging.overlay import DEFAULT_LABEL
+from app.projects.models import Project
+
+MAX_PROMPT_LENGTH = 4000
+MAX_REFERENCE_IMAGES = 8
+MAX_NUM_IMAGES = 4
+MAX_WATERMARK_LENGTH = 60
+OUTPUT_FORMATS = ("jpeg", "png", "webp")
+
+
+AUTO_ENHANCE_WORDING = (
+    "Professional real-estate photograph, natural light, true-to-life colours, straight verticals, "
+    "sharp detail, no people."
+)
+
+
+def check_prompt(prompt, preset, auto_enhance: bool = False) -> str:
+    if prompt is not None and not isinstance(prompt, str):
+        raise ApiError("prompt must be a string.")
+    prompt = (prompt or "").strip() or (preset.prompt if preset else "")
+    if not prompt:
+        raise ApiError("Prompt is required")
+    if auto_enhance:
+        # A short prompt is expanded with the preset's wording, or with listing-photo wording.
+        prompt = f"{prompt.rstrip('.')}. {preset.prompt if preset else AUTO_ENHANCE_WORDING}"
+    if len(prompt) > MAX_PROMPT_LENGTH:
+        raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
+    return prompt
+
+
+def check_aspect_ratio(aspect_ratio) -> str | None:
+    if aspect_ratio in (None, ""):
+        return None
+    try:
+        parse_aspect_ratio(aspect_ratio)
+    except ValueError:
+        raise ApiError("Invalid aspect ratio") from None
+    return str(aspect_ratio).strip()
+
+
+def check_choice(name: str, value, choices) -> str | None:
+    if value in (None, ""):
+        return None
+    normalized = str(value).strip()
+    match = next((c for c in choices if c.lower() == normalized.lower()), None)
+    if match is None:
+        raise ApiError(f"Invalid {name} {value!r}; use one of: {', '.join(choices)}.")
+    return match
+
+
+def check_num_images(num_images, references) -> int:
+    if not isinstance(num_images, int) or isinstance(num_images, bool) or not 1 <= num_images <= MAX_NUM_IMAGES:
+        raise ApiError(f"numImages must be a whole number from 1 to {MAX_NUM_IMAGES}.")
+    if references and num_images != 1:
+        raise ApiError("numImages applies to text-to-image; an edit makes one result per reference image.")
+    return num_images
+
+
+def check_watermark(watermark) -> str | None:
+    if watermark in (None, "", False):
+        return None
+    if watermark is True:
+        return DEFAULT_LABEL
+    if not isinstance(watermark, str) or len(watermark.strip()) > MAX_WATERMARK_LENGTH:
+        raise ApiError(f"watermark must be true or a label of at most {MAX_WATERMARK_LENGTH} characters.")
+    return watermark.strip()
+
+
+def check_priority(priority) -> int:
+    if not isinstance(priority, int) or isinstance(priority, bool) or not -10 <= priority <= 10:
+        raise ApiError("priority must be a whole number from -10 to 10 (larger runs sooner).")
+    return priority
+
+
+def check_assignments(project: Project, alias, flow_alias) -> None:
+    if alias is not None:
+        ensure_alias_free(project, validate_alias(alias))
+    if flow_alias is not None:
+        validate_alias(flow_alias)
+
+
+def check_meta(meta) -> dict:
+    if meta is not None and not isinstance(meta, dict):
+        raise ApiError("meta must be a JSON object.")
+    return meta or {}
