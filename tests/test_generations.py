@@ -207,3 +207,13 @@ def test_free_text_prompt_maps_to_local_operations_or_is_refused_with_capabiliti
     refused = api_client.post("/api/v1/generations", json={"prompt": "add a pool", "referenceImages": [image_id]})
     assert refused.status_code == 400
     assert "day to dusk" in refused.get_json()["error"]["message"]
+
+
+def test_model_chooses_the_provider_and_unknown_models_are_refused(api_client):
+    image_id = api_upload(api_client, "kitchen_02.jpg")
+    body = {"preset": "enhance", "referenceImages": [image_id]}
+    created = api_client.post("/api/v1/generations", json={**body, "model": "local"}).get_json()["data"]
+    assert (created["provider"], created["model"]) == ("local", "local")
+    unknown = api_client.post("/api/v1/generations", json={**body, "model": "imagen-9"})
+    assert unknown.status_code == 400
+    assert unknown.get_json()["error"]["message"] == "Unknown model 'imagen-9'. Available: local."

@@ -46,7 +46,7 @@ REQUEST_SCHEMAS = {
             "autoEnhance": {"type": ["boolean", "null"], "description": "Let the service improve the prompt first."},
             "meta": META,
             "preset": {"type": ["string", "null"], "description": "Preset id from the catalogue, e.g. enhance."},
-            "model": {"type": ["string", "null"], "description": "Read as the provider name when `provider` is not given."},
+            "model": {"type": ["string", "null"], "description": "The model to run (e.g. `local`); it picks the provider when `provider` is not given."},
             "resolution": {"type": ["string", "null"], "enum": ["1K", "2K", "4K", None]},
             "numImages": {"type": "integer", "minimum": 1, "maximum": 4, "default": 1,
                           "x-message": "numImages must be a whole number from 1 to 4.",

@@ -23,7 +23,7 @@ from app.imaging.overlay import watermark
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
-from app.providers.registry import get_provider
+from app.providers.registry import get_provider, provider_for_model
 from app.timeutil import utcnow
 
 
@@ -37,6 +37,7 @@ def create_generation(
     user=None,
     api_key=None,
     provider_name: str | None = None,
+    model: str | None = None,
     priority: int = 0,
     aspect_ratio: str | None = None,
     resolution: str | None = None,
@@ -58,7 +59,7 @@ def create_generation(
     flow = flows.get_flow(project, flow_id) if flow_id else flows.create_flow(project)
     references = _resolve_references(project, reference_ids or [], flow.id)
     checks.check_assignments(project, alias, flow_alias)
-    provider = get_provider(provider_name or project.default_provider or current_app.config["DEFAULT_PROVIDER"])
+    provider = _choose_provider(project, provider_name, model)
     request = ProviderRequest(
         kind="enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image"),
         prompt=checks.check_prompt(prompt, preset, auto_enhance),
@@ -93,6 +94,7 @@ def create_generation(
         output_format=checks.check_choice("outputFormat", output_format, checks.OUTPUT_FORMATS) or "jpeg",
         watermark=checks.check_watermark(watermark),
         provider=provider.name,
+        model=model,
         priority=checks.check_priority(priority),
         cost=_price(provider, request),
     )
@@ -101,6 +103,18 @@ def create_generation(
     generation.rq_job_id = generation.id
     credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
     return generation
+
+
+def _choose_provider(project: Project, provider_name: str | None, model: str | None):
+    """The provider named, else the one serving the model, else the project's or the default."""
+    if provider_name:
+        provider = get_provider(provider_name)
+        if model and provider_for_model(model) is not provider:
+            raise ApiError(f"Model '{model}' is not served by provider '{provider_name}'.")
+        return provider
+    if model:
+        return provider_for_model(model)
+    return get_provider(project.default_provider or current_app.config["DEFAULT_PROVIDER"])
 
 
 def _price(provider, request: ProviderRequest) -> int:
@@ -245,6 +259,7 @@ def retry_generation(project: Project, original: Generation, *, prompt=None, asp
         aspect_ratio=aspect_ratio if aspect_ratio is not None else original.aspect_ratio,
         resolution=original.resolution,
         num_images=original.num_images,
+        model=original.model,
         output_format=original.output_format,
         watermark=original.watermark,
         flow_id=original.flow_id,

@@ -3,6 +3,8 @@ from app.errors import ApiError
 from app.providers.local import LocalProvider
 
 PROVIDERS = {"local": LocalProvider()}
+# Model name → provider that serves it. AI providers add their models here when configured.
+MODELS = {"local": "local"}
 
 
 def get_provider(name: str):
@@ -11,3 +13,10 @@ def get_provider(name: str):
     if provider is None:
         raise ApiError(f"Unknown provider '{name}'. Available: {', '.join(sorted(PROVIDERS))}.")
     return provider
+
+
+def provider_for_model(model: str):
+    """The provider serving a model; 400 listing the available models otherwise."""
+    if model not in MODELS:
+        raise ApiError(f"Unknown model '{model}'. Available: {', '.join(sorted(MODELS))}.")
+    return get_provider(MODELS[model])
