@@ -217,3 +217,15 @@ def test_model_chooses_the_provider_and_unknown_models_are_refused(api_client):
     unknown = api_client.post("/api/v1/generations", json={**body, "model": "imagen-9"})
     assert unknown.status_code == 400
     assert unknown.get_json()["error"]["message"] == "Unknown model 'imagen-9'. Available: local."
+
+
+def test_photo_page_passes_output_options_to_the_generation(logged_in, project, worker):
+    image = upload_image(project, photo_bytes("kitchen_02.jpg"), "kitchen.jpg")
+    db.session.commit()
+    form = {"preset": "enhance", "aspect_ratio": "1:1", "resolution": "1K", "output_format": "png", "watermark": "Virtually staged"}
+    logged_in.post(f"/images/{image.id}/generations", data=form, headers={"HX-Request": "true"})
+    worker()
+    generation = db.session.scalar(db.select(Generation))
+    output = generation.outputs[0]
+    assert (output.width, output.height, output.mime) == (1024, 1024, "image/png")
+    assert generation.watermark == "Virtually staged"

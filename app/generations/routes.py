@@ -33,6 +33,10 @@ def create(image_id: str):
         preset_id=request.form.get("preset") or None,
         reference_ids=[image.id],
         user=current_user,
+        aspect_ratio=request.form.get("aspect_ratio") or None,
+        resolution=request.form.get("resolution") or None,
+        output_format=request.form.get("output_format") or None,
+        watermark=request.form.get("watermark") or None,
     )
     db.session.commit()
     lifecycle.dispatch(generation)
