@@ -252,15 +252,5 @@ def requeue(generation_id: str, actor: User) -> Generation:
     retry_id = db.session.scalar(sa.select(Generation.id).where(Generation.retry_of_id == old.id).limit(1))
     if retry_id:
         raise ApiError(f"This generation was already requeued as {retry_id}.", 409, "conflict")
-    generation = generations.create_generation(
-        db.session.get(Project, old.project_id),
-        prompt=old.prompt,
-        preset_id=old.preset,
-        reference_ids=list(old.reference_image_ids or []),
-        user=actor,
-        provider_name=old.provider,
-        priority=old.priority,
-    )
-    generation.retry_of_id = old.id
-    db.session.flush()
-    return generation
+    # The same path as an API retry: every option of the original is kept, and credits are reserved anew.
+    return generations.retry_generation(db.session.get(Project, old.project_id), old, user=actor)

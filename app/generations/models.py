@@ -84,7 +84,7 @@ class Generation(db.Model):
     cost: Mapped[int] = mapped_column(default=0)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
     callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
-    retry_of_id: Mapped[str | None] = mapped_column(sa.String(36))
+    retry_of_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     flow_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flows.id", ondelete="SET NULL"), index=True)
     # Aliases to give the output image: in the project, and in the generation's flow.
     assign_alias: Mapped[str | None] = mapped_column(sa.String(64))

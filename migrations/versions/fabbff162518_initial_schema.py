@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 81e528ef9ffe
+Revision ID: fabbff162518
 Revises: 
-Create Date: 2026-11-22 20:59:41.671528
+Create Date: 2026-11-22 21:27:02.098886
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '81e528ef9ffe'
+revision = 'fabbff162518'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -181,6 +181,7 @@ def upgrade():
     with op.batch_alter_table('generations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_generations_flow_id'), ['flow_id'], unique=False)
         batch_op.create_index('ix_generations_project_created', ['project_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_generations_retry_of_id'), ['retry_of_id'], unique=False)
         batch_op.create_index('ix_generations_status_created', ['status', 'created_at'], unique=False)
 
     op.create_table('images',
@@ -246,6 +247,7 @@ def downgrade():
     op.drop_table('images')
     with op.batch_alter_table('generations', schema=None) as batch_op:
         batch_op.drop_index('ix_generations_status_created')
+        batch_op.drop_index(batch_op.f('ix_generations_retry_of_id'))
         batch_op.drop_index('ix_generations_project_created')
         batch_op.drop_index(batch_op.f('ix_generations_flow_id'))
 
