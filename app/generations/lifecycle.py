@@ -18,7 +18,7 @@ from app.generations.models import Flow, Generation, GenerationStatus
 from app.images.models import Image
 from app.images.service import store_image_files
 from app.imaging.io import encode_image
-from app.projects.models import Project
+from app.projects.models import Project, Workspace
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,14 @@ def dispatch(generation: Generation, delay: int = 0) -> bool:
 
 def start_generation(generation: Generation) -> bool:
     """queued → processing, unless its workspace already runs its limit of generations."""
+    workspace_id = workspace_id_of(generation)
+    # Serialise starts per workspace (a row lock on PostgreSQL; SQLite serialises writes anyway),
+    # so two workers cannot both see room for one more.
+    db.session.execute(sa.select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
     running_in_workspace = (
         sa.select(sa.func.count(Generation.id))
         .join(Project, Project.id == Generation.project_id)
-        .where(Project.workspace_id == workspace_id_of(generation), Generation.status == GenerationStatus.PROCESSING)
+        .where(Project.workspace_id == workspace_id, Generation.status == GenerationStatus.PROCESSING)
         .scalar_subquery()
     )
     return transition(
