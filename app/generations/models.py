@@ -56,6 +56,8 @@ class Generation(db.Model):
     prompt: Mapped[str] = mapped_column(sa.Text, default="")
     preset: Mapped[str | None] = mapped_column(sa.String(64))
     reference_image_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The first reference, as a column so a photo's page can list the work done on it by index.
+    source_image_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     # The references as the caller gave them (ids or aliases), re-resolved when the generation is retried.
     reference_inputs: Mapped[list] = mapped_column(sa.JSON, default=list)
     aspect_ratio: Mapped[str | None] = mapped_column(sa.String(10))

@@ -82,6 +82,7 @@ def create_generation(
         original_prompt=prompt if auto_enhance else None,
         preset=preset.id if preset else None,
         reference_image_ids=request.reference_ids,
+        source_image_id=request.reference_ids[0] if request.reference_ids else None,
         reference_inputs=list(reference_ids or []),
         flow_id=flow.id,
         assign_alias=alias,
@@ -176,11 +177,10 @@ def get_generation(project: Project, generation_id: str, include_deleted: bool =
     return generation
 
 
-def generations_for_image(image: Image) -> list[Generation]:
-    """Generations that used an image as a reference, newest first."""
-    query = sa.select(Generation).where(Generation.project_id == image.project_id, Generation.deleted_at.is_(None))
-    candidates = db.session.scalars(query.order_by(Generation.created_at.desc()).limit(200))
-    return [g for g in candidates if image.id in (g.reference_image_ids or [])]
+def generations_for_image(image: Image, limit: int = 100) -> list[Generation]:
+    """Generations whose (first) reference is this image, newest first."""
+    query = sa.select(Generation).where(Generation.source_image_id == image.id, Generation.deleted_at.is_(None))
+    return list(db.session.scalars(query.order_by(Generation.created_at.desc(), Generation.id).limit(limit)))
 
 
 def get_generation_for_user(user, generation_id: str) -> Generation:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: fabbff162518
+Revision ID: cf35da51944d
 Revises: 
-Create Date: 2026-11-22 21:27:02.098886
+Create Date: 2026-11-22 21:38:42.991158
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'fabbff162518'
+revision = 'cf35da51944d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -137,6 +137,7 @@ def upgrade():
     sa.Column('prompt', sa.Text(), nullable=False),
     sa.Column('preset', sa.String(length=64), nullable=True),
     sa.Column('reference_image_ids', sa.JSON(), nullable=False),
+    sa.Column('source_image_id', sa.String(length=36), nullable=True),
     sa.Column('reference_inputs', sa.JSON(), nullable=False),
     sa.Column('aspect_ratio', sa.String(length=10), nullable=True),
     sa.Column('resolution', sa.String(length=10), nullable=True),
@@ -182,6 +183,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_generations_flow_id'), ['flow_id'], unique=False)
         batch_op.create_index('ix_generations_project_created', ['project_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_generations_retry_of_id'), ['retry_of_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_generations_source_image_id'), ['source_image_id'], unique=False)
         batch_op.create_index('ix_generations_status_created', ['status', 'created_at'], unique=False)
 
     op.create_table('images',
@@ -247,6 +249,7 @@ def downgrade():
     op.drop_table('images')
     with op.batch_alter_table('generations', schema=None) as batch_op:
         batch_op.drop_index('ix_generations_status_created')
+        batch_op.drop_index(batch_op.f('ix_generations_source_image_id'))
         batch_op.drop_index(batch_op.f('ix_generations_retry_of_id'))
         batch_op.drop_index('ix_generations_project_created')
         batch_op.drop_index(batch_op.f('ix_generations_flow_id'))
