@@ -52,7 +52,7 @@ migrate: setup
 	$(FLASK) db upgrade
 
 lint: setup
-	$(PY) -m compileall -q app jobs tests
+	$(VENV)/bin/ruff check --select F,E9 --line-length 120 app jobs tests bench
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR)
