@@ -76,7 +76,8 @@ def register_error_handlers(app):
             message = f"File too large: the limit is {limit_mb:g} MB per file."
         if status == 429:
             message = f"Rate limit exceeded ({error.description}); wait for Retry-After seconds and try again."
-        return error_response(message, status, HTTP_CODES.get(status, "error"), error.get_headers()[1:])
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return error_response(message, status, HTTP_CODES.get(status, "error"), headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

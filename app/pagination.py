@@ -38,7 +38,8 @@ def flag(args, name: str) -> bool:
 
 
 def paginate(query, order_by: tuple, limit: int, offset: int) -> tuple[list, int]:
-    """One page of a select() in the given order, and how many rows match in all."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(*order_by).limit(limit).offset(offset))
-    return list(rows), total
+    """One page of a select() in the given order (entities, or row tuples for several columns) and the total."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    result = db.session.execute(query.order_by(*order_by).limit(limit).offset(offset))
+    rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    return list(rows), total or 0

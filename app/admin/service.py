@@ -14,6 +14,7 @@ from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.generations import service as generations
 from app.generations.models import Generation, GenerationStatus
+from app.pagination import paginate
 from app.projects.models import Membership, Project, Workspace
 from app.timeutil import utcnow
 
@@ -43,11 +44,9 @@ class Page:
 
 
 def _paginate(query: sa.Select, offset: int) -> Page:
-    """A page of the query's rows (of its entities when it selects just one)."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    result = db.session.execute(query.limit(PAGE_SIZE).offset(offset))
-    rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
-    return Page(items=rows, total=total or 0, offset=offset)
+    """A console page of the (already ordered) query."""
+    rows, total = paginate(query, (), PAGE_SIZE, offset)
+    return Page(items=rows, total=total, offset=offset)
 
 
 # Overview

@@ -10,7 +10,7 @@ from app.flows import service
 from app.generations.models import Flow
 from app.generations.serializers import generation_json
 from app.generations.service import list_generations
-from app.images.routes import image_json
+from app.images.serializers import image_json
 from app.images.service import list_images
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user

@@ -5,7 +5,7 @@ from app.extensions import db
 from app.generations import service
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
-from app.images.routes import image_json
+from app.images.serializers import image_json
 from app.timeutil import isoformat
 
 API_STATUS = {

@@ -202,6 +202,8 @@ def get_generation_for_user(user, generation_id: str) -> Generation:
 def queue_estimate(generation: Generation) -> dict:
     """Place in the queue (1 = next) and estimated seconds until done, from recent durations."""
     position, eta = None, None
+    if generation.is_terminal:
+        return {"queuePosition": position, "etaSeconds": eta}
     average = average_duration(generation.provider, generation.model)
     if generation.status is GenerationStatus.QUEUED:
         ahead = db.session.scalar(

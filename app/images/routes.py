@@ -1,7 +1,19 @@
 """Images: uploading (page and API), an image's page, the v1 images API and signed file downloads."""
 import json
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
@@ -13,37 +25,12 @@ from app.generations.presets import PRESETS
 from app.generations.service import generations_for_image
 from app.images import service
 from app.images.aliases import resolve_alias, set_project_alias
-from app.images.models import Image
-from app.images.storage import file_url, storage, verify
+from app.images.serializers import image_json
+from app.images.storage import storage, verify
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
-from app.timeutil import isoformat
 
 bp = Blueprint("images", __name__)
-
-
-def image_json(image: Image) -> dict:
-    """The API representation of an image, with signed URLs to its file and thumbnail."""
-    return {
-        "id": image.id,
-        "projectId": image.project_id,
-        "source": image.source,
-        "url": file_url(image.storage_key, download_name=f"{image.id}.{image.extension}"),
-        "thumbnailUrl": file_url(image.thumbnail_key) if image.thumbnail_key else None,
-        "mimeType": image.mime,
-        "width": image.width,
-        "height": image.height,
-        "fileSize": image.size_bytes,
-        "sha256": image.sha256,
-        "alias": image.alias,
-        "flowId": image.flow_id,
-        "focalPoint": {"x": image.focal_x, "y": image.focal_y} if image.focal_x is not None else None,
-        "originalFilename": image.original_filename,
-        "generationId": image.generation_id,
-        "meta": image.meta or {},
-        "createdAt": isoformat(image.created_at),
-        "deletedAt": isoformat(image.deleted_at),
-    }
 
 
 @bp.post("/projects/<id:project_id>/images")
@@ -64,7 +51,7 @@ def upload(project_id: int):
             errors.append(error.message)
     db.session.commit()
     if is_htmx_request():
-        images = service.project_images(project, source="uploaded")
+        images, _ = service.list_images(project, source="uploaded", limit=200)
         return render_template("images/_grid.html", project=project, images=images, errors=errors, uploaded=uploaded)
     if uploaded:
         flash(f"Uploaded {len(uploaded)} photo{'s' if len(uploaded) != 1 else ''}.")

@@ -96,14 +96,6 @@ def get_image(project: Project, image_id: str, include_deleted: bool = False) ->
     return image
 
 
-def project_images(project: Project, source: str | None = None, limit: int = 200) -> list[Image]:
-    """The project's live images, newest first."""
-    query = sa.select(Image).where(Image.project_id == project.id, Image.deleted_at.is_(None))
-    if source:
-        query = query.where(Image.source == source)
-    return list(db.session.scalars(query.order_by(Image.created_at.desc()).limit(limit)))
-
-
 def get_image_for_user(user, image_id: str) -> Image:
     """A live image in one of the user's workspaces; 404 otherwise."""
     image = db.session.scalar(

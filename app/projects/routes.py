@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from app.errors import ApiError
 from app.extensions import db
 from app.generations.presets import PRESETS
-from app.images.service import project_images
+from app.images.service import list_images
 from app.projects import service
 
 bp = Blueprint("projects", __name__)
@@ -44,5 +44,5 @@ def create():
 def detail(project_id: int):
     project = service.get_project_for_user(current_user, project_id)
     return render_template(
-        "projects/detail.html", project=project, images=project_images(project, source="uploaded"), presets=PRESETS
+        "projects/detail.html", project=project, images=list_images(project, source="uploaded", limit=200)[0], presets=PRESETS
     )
