@@ -4,7 +4,6 @@ import json
 # Credits per output image at 1K, by provider model. "local" is the offline engine.
 DEFAULT_MODEL_PRICES = {"local": 1}
 RESOLUTION_FACTORS = {None: 1, "1K": 1, "2K": 2, "4K": 4}
-ANALYSIS_PRICE_PER_IMAGE = 1
 
 
 def load_prices(raw: str | None) -> dict[str, int]:

@@ -92,7 +92,3 @@ def capture(workspace_id: int, generation_id: str) -> None:
 def refund(workspace_id: int, generation_id: str, cost: int, reason: str) -> None:
     """Give a reservation back."""
     record(workspace_id, LedgerKind.REFUND, cost, reason=reason, generation_id=generation_id)
-
-
-def is_low(workspace_id: int) -> bool:
-    return balance(workspace_id) < current_app.config["LOW_BALANCE_THRESHOLD"]

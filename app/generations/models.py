@@ -23,7 +23,6 @@ class GenerationStatus(str, enum.Enum):
 
 
 TERMINAL_STATUSES = frozenset({GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED})
-GENERATION_KINDS = ("text_to_image", "edit", "enhance", "inpaint")
 
 
 class Flow(db.Model):

@@ -43,7 +43,6 @@ class Preset:
     room_types: tuple[str, ...]
     prompt: str
     local_pipeline: tuple[Step, ...] | None
-    credits: int = 1
     kind: str = "edit"
 
     @property

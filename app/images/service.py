@@ -8,7 +8,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.pagination import paginate
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
-from app.images.models import Image, new_uuid
+from app.images.models import IMAGE_SOURCES, Image, new_uuid
 from app.images.storage import storage
 from app.imaging.errors import ImageRejected
 from app.imaging.io import encode_image, load_photo, make_thumbnail
@@ -120,8 +120,8 @@ def list_images(project: Project, *, flow_id=None, source=None, alias=None, incl
     if flow_id:
         query = query.where(Image.flow_id == flow_id)
     if source:
-        if source not in ("uploaded", "generated"):
-            raise ApiError("source must be uploaded or generated.")
+        if source not in IMAGE_SOURCES:
+            raise ApiError(f"source must be one of: {', '.join(IMAGE_SOURCES)}.")
         query = query.where(Image.source == source)
     if alias:
         query = query.where(Image.alias == alias)
