@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, errors, extensions, logs, models, web  # noqa: F401 (models registers the tables)
+from app import cli, database, errors, extensions, logs, models, web  # noqa: F401 (models registers the tables)
 from app.config import PROJECT_ROOT, load_config, persistent_secret
 
 
@@ -14,6 +14,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(overrides or {})
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or persistent_secret(Path(app.config["VAR_DIR"]))
     app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(app.config["REDIS_URL"])
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_POOL_SIZE"]),
+    )
 
     logs.configure_logging(app)
     extensions.db.init_app(app)

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from app.credits.pricing import load_prices
+from app.catalog.pricing import load_prices
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,5 +108,8 @@ def load_config(environ=None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool(environ, "SESSION_COOKIE_SECURE", False),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections per process; SQLite needs few (one writer at a time), the gevent server many greenlets.
+        "DATABASE_POOL_SIZE": env_int(environ, "DATABASE_POOL_SIZE", 4),
+        # How long a web request waits for SQLite's write lock before it is answered 503 with Retry-After.
+        "SQLITE_LOCK_WAIT": env_float(environ, "SQLITE_LOCK_WAIT", 5.0),
     }

@@ -2,7 +2,11 @@
 import logging
 
 from flask import jsonify, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from app import database
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,21 @@ def error_response(message: str, status: int, code: str, headers=None):
         # Show the message in the page's alert area instead of replacing the request's target.
         headers.update({"HX-Retarget": "#errors", "HX-Reswap": "innerHTML"})
         return render_template("_error.html", message=message), status, headers
-    return render_template("error.html", message=message, status=status), status, headers
+    try:
+        return render_template("error.html", message=message, status=status), status, headers
+    except Exception:
+        # The page layout reads the logged-in user; when that fails too, a plain page still says what happened.
+        log.exception("the error page could not be rendered")
+        return PLAIN_ERROR_PAGE.format(status=status, message=escape(message)), status, headers
 
+
+BUSY_MESSAGE = "Stagecraft is busy right now; please try again in a moment."
+BUSY_RETRY_AFTER = 2
+PLAIN_ERROR_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+    "<title>Error {status} · Stagecraft</title><body style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
+    "<h1>{status}</h1><p>{message}</p><p><a href='/'>Back to your listings</a></p></body></html>"
+)
 
 HTTP_CODES = {
     400: "invalid_request",
@@ -81,5 +98,10 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        # End the failed transaction first, so rendering the error (which may read the user) can work.
+        db.session.rollback()
+        if database.is_busy(error):
+            log.warning("database busy on %s %s: %s", request.method, request.path, error)
+            return error_response(BUSY_MESSAGE, 503, "busy", {"Retry-After": str(BUSY_RETRY_AFTER)})
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response("Something went wrong on our side; it has been logged.", 500, "internal_error")

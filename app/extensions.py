@@ -1,7 +1,6 @@
 """Extensions, created unbound here and bound to an app in ``create_app``."""
 from functools import cached_property
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,6 +11,8 @@ from flask_wtf import CSRFProtect
 from redis import Redis
 from rq import Queue
 from sqlalchemy.orm import DeclarativeBase
+
+from app import database  # noqa: F401 (SQLite transaction handling, registered on import)
 
 QUEUE_NAMES = ("high", "default", "low")
 
@@ -25,17 +26,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
-
-
-@sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL lets the web server read while a worker writes; foreign keys are off by default in SQLite."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
 
 
 class _RedisState:

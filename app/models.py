@@ -1,7 +1,8 @@
 """Every table of the app, imported in one place so Alembic and SQLAlchemy see them all."""
 from app.auth.models import ApiKey, User
 from app.credits.models import CreditLedger
-from app.generations.models import Flow, Generation
+from app.flows.models import Flow
+from app.generations.models import Generation
 from app.idempotency import IdempotencyRecord
 from app.images.models import Image
 from app.live.models import LiveEntry

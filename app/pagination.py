@@ -1,4 +1,4 @@
-"""limit/offset pagination for the JSON lists."""
+"""limit/offset pagination for the lists of the API and the pages, and counts for a page's rows."""
 import sqlalchemy as sa
 from flask import jsonify
 
@@ -43,3 +43,9 @@ def paginate(query, order_by: tuple, limit: int, offset: int) -> tuple[list, int
     result = db.session.execute(query.order_by(*order_by).limit(limit).offset(offset))
     rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
     return list(rows), total or 0
+
+
+def count_per(key_column, keys: list, *conditions) -> dict:
+    """How many rows match the conditions for each key (0 for none), in one grouped query."""
+    query = sa.select(key_column, sa.func.count()).where(key_column.in_(keys), *conditions).group_by(key_column)
+    return {key: 0 for key in keys} | dict(db.session.execute(query).all())

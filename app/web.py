@@ -5,7 +5,6 @@ from werkzeug.routing import IntegerConverter
 from app.auth.models import User
 from app.errors import error_response, is_api_request, is_htmx_request
 from app.extensions import db, login_manager
-from app.generations.service import queue_estimate
 from app.images.storage import file_url
 
 
@@ -32,7 +31,6 @@ def register_blueprints(app) -> None:
     for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp):
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
-    app.add_template_global(queue_estimate)
 
 
 @login_manager.user_loader

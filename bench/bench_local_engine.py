@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from app.generations.presets import PRESETS  # noqa: E402
+from app.catalog.presets import PRESETS  # noqa: E402
 from app.imaging.io import encode_image, load_photo  # noqa: E402
 from app.imaging.pipeline import run_pipeline  # noqa: E402
 

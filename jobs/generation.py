@@ -6,7 +6,8 @@ from rq.timeouts import JobTimeoutException
 
 from app.errors import ApiError
 from app.extensions import db
-from app.generations import lifecycle, progress, service
+from app.generations import lifecycle, service
+from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.imaging.errors import ImageRejected
 from app.providers.base import ProviderError
@@ -25,7 +26,6 @@ def run_generation(generation_id: str) -> None:
         _defer_busy_workspace(generation)
         return
     db.session.commit()
-    _announce(generation)
     try:
         result = service.run_provider(generation, report=lambda *step: _report(generation, *step))
         lifecycle.complete_generation(generation, result)
@@ -35,8 +35,6 @@ def run_generation(generation_id: str) -> None:
         db.session.refresh(generation)
         if not _settle_failure(generation, error):
             raise
-    finally:
-        _announce(generation)
 
 
 def _defer_busy_workspace(generation: Generation) -> None:
@@ -46,8 +44,8 @@ def _defer_busy_workspace(generation: Generation) -> None:
     if generation.status is not GenerationStatus.QUEUED:
         return
     generation.rq_job_id = f"{generation.id}-wait{utcnow():%H%M%S%f}"
+    enqueue_after_commit(generation, delay=current_app.config["WORKSPACE_BUSY_DELAY"])
     db.session.commit()
-    lifecycle.dispatch(generation, delay=current_app.config["WORKSPACE_BUSY_DELAY"])
 
 
 def _settle_failure(generation: Generation, error: Exception) -> bool:
@@ -61,25 +59,16 @@ def _settle_failure(generation: Generation, error: Exception) -> bool:
         return True
     code, message, retryable = describe_failure(error)
     log.warning("generation %s failed: %s (%s)", generation.id, message, code)
-    delay = lifecycle.retry_later(generation, code, message) if retryable else None
-    if delay is None:
+    retried = retryable and lifecycle.retry_later(generation, code, message) is not None
+    if not retried:
         lifecycle.fail_generation(generation, code, message)
     db.session.commit()
-    if delay is not None:
-        db.session.refresh(generation)
-        lifecycle.dispatch(generation, delay=delay)
     return False
 
 
 def _report(generation: Generation, done: int, total: int, message: str) -> None:
     lifecycle.record_progress(generation, done, total, message)
     db.session.commit()
-    progress.publish(generation)
-
-
-def _announce(generation: Generation) -> None:
-    db.session.refresh(generation)
-    progress.publish(generation)
 
 
 def describe_failure(error: Exception) -> tuple[str, str, bool]:

@@ -8,7 +8,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from app.extensions import db, redis_queues
-from app.generations import lifecycle, progress
+from app.generations import lifecycle
+from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.timeutil import utcnow
 
@@ -52,14 +53,9 @@ def sweep_generations() -> dict:
         elif generation.created_at < queue_deadline:
             _fail(generation, "queue_timeout", "No worker picked up this job in time.", report)
         elif not job_alive:
+            enqueue_after_commit(generation)
             report["requeued"].append(generation)
     db.session.commit()
-    for generation in report["retried"] + report["requeued"]:
-        db.session.refresh(generation)
-        lifecycle.dispatch(generation, delay=0)
-    for generation in report["failed"]:
-        db.session.refresh(generation)
-        progress.publish(generation)
     if any(report.values()):
         log.warning("sweeper: %s", {k: len(v) for k, v in report.items()})
     return {key: [g.id for g in rows] for key, rows in report.items()}
@@ -71,7 +67,7 @@ def _fail(generation: Generation, code: str, message: str, report: dict) -> None
 
 
 def _retry_or_fail(generation: Generation, report: dict) -> None:
-    if lifecycle.retry_later(generation, "worker_lost", WORKER_LOST) is not None:
+    if lifecycle.retry_later(generation, "worker_lost", WORKER_LOST, backoff=False) is not None:
         report["retried"].append(generation)
     else:
         _fail(generation, "worker_lost", f"{WORKER_LOST} Please try again.", report)

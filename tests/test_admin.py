@@ -7,6 +7,7 @@ from app.credits.models import CreditLedger, LedgerKind
 from app.extensions import db
 from app.generations import lifecycle
 from app.generations import service as generations
+from app.generations.spec import GenerationSpec
 from app.generations.models import Generation, GenerationStatus
 from app.images.service import upload_image
 from app.projects.models import Workspace
@@ -38,7 +39,7 @@ def ledger_rows(workspace_id: int) -> list[CreditLedger]:
 
 def failed_generation(project) -> Generation:
     image = upload_image(project, factories.photo_bytes("kitchen_02.jpg"), "kitchen_02.jpg")
-    generation = generations.create_generation(project, preset_id="enhance", reference_ids=[image.id])
+    generation = generations.create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
     db.session.commit()
     lifecycle.fail_generation(generation, "x", "boom")
     db.session.commit()

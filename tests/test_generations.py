@@ -7,7 +7,7 @@ from PIL import Image as PILImage
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
-from app.generations.lifecycle import dispatch
+from app.generations.dispatch import enqueue_after_commit
 from app.images.service import upload_image
 from app.images.storage import storage
 from tests.factories import photo_bytes
@@ -152,7 +152,8 @@ def test_finished_generation_is_not_run_again(api_client, worker):
     ).get_json()["data"]["id"]
     worker()
     generation = db.session.get(Generation, generation_id)
-    dispatch(generation)
+    enqueue_after_commit(generation)  # a duplicate job for the same generation, as after a lost acknowledgement
+    db.session.commit()
     worker()
     db.session.refresh(generation)
     assert generation.status is GenerationStatus.SUCCEEDED

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from PIL import Image as PILImage
 
 from app.extensions import db
-from app.generations import lifecycle, progress
+from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
 from app.live import service
 from app.live.models import LiveEntry
@@ -232,9 +232,7 @@ def test_failed_generation_is_502_and_not_cached_and_a_slow_one_is_504(app, proj
     thread.start()  # no worker runs: the generation stays queued until failed below
     generation = wait_for(lambda: db.session.scalar(sa.select(Generation)), message="the generation row")
     assert lifecycle.fail_generation(generation, "provider_error", "The provider is unavailable.")
-    db.session.commit()
-    db.session.refresh(generation)
-    progress.publish(generation)
+    db.session.commit()  # which tells the waiting request
     thread.join(30)
 
     assert responses[0].status_code == 502

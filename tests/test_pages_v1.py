@@ -2,16 +2,15 @@
 from app.extensions import db
 from app.flows.service import create_flow
 from app.generations.service import create_generation
-from app.generations.lifecycle import dispatch
+from app.generations.spec import GenerationSpec
 from app.images.models import Image
 from tests.factories import make_image, make_project, make_user
 
 
 def test_generations_page_lists_and_filters_by_status(logged_in, project, worker):
     image = make_image(project)
-    generation = create_generation(project, preset_id="enhance", reference_ids=[image.id])
+    generation = create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
     db.session.commit()
-    dispatch(generation)
     worker()
     page = logged_in.get(f"/projects/{project.id}/generations").get_data(as_text=True)
     assert f"/generations/{generation.id}" in page and "succeeded" in page
@@ -22,9 +21,8 @@ def test_generations_page_lists_and_filters_by_status(logged_in, project, worker
 
 def test_flow_page_shows_timeline_and_edits_aliases(logged_in, project, worker):
     image = make_image(project)
-    generation = create_generation(project, preset_id="enhance", reference_ids=[image.id], flow_alias="@step1")
+    generation = create_generation(project, GenerationSpec(preset="enhance", references=[image.id], flow_alias="@step1"))
     db.session.commit()
-    dispatch(generation)
     worker()
     page = logged_in.get(f"/flows/{generation.flow_id}").get_data(as_text=True)
     assert "@step1" in page and f"/generations/{generation.id}" in page

@@ -4,7 +4,7 @@ import os
 
 from PIL import Image as PILImage
 
-from app.generations.presets import PRESETS
+from app.catalog.presets import PRESETS
 
 
 def test_presets_page_lists_every_preset_with_before_after_for_local_ones(client):

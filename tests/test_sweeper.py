@@ -4,8 +4,8 @@ from datetime import timedelta
 from app.credits import service as credits
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
-from app.generations.lifecycle import dispatch
 from app.generations.service import create_generation
+from app.generations.spec import GenerationSpec
 from app.images.service import upload_image
 from app.timeutil import utcnow
 from jobs.sweeper import sweep_generations
@@ -13,10 +13,17 @@ from tests.factories import photo_bytes
 
 
 def queued_generation(project) -> Generation:
+    """A committed generation, put on its RQ queue by the commit."""
     image = upload_image(project, photo_bytes("kitchen_02.jpg"), "kitchen.jpg")
-    generation = create_generation(project, preset_id="enhance", reference_ids=[image.id])
+    generation = create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
     db.session.commit()
     return generation
+
+
+def lose_queued_jobs() -> None:
+    """Drop every queued RQ job, as if Redis had been down when they were enqueued."""
+    for queue in redis_queues.all_queues():
+        queue.empty()
 
 
 def running(generation, attempts=1, started_at=None):
@@ -27,6 +34,7 @@ def running(generation, attempts=1, started_at=None):
 
 def test_processing_generation_whose_job_vanished_is_retried(project, worker):
     generation = queued_generation(project)
+    lose_queued_jobs()
     running(generation)
 
     assert sweep_generations()["retried"] == [generation.id]
@@ -39,6 +47,7 @@ def test_processing_generation_whose_job_vanished_is_retried(project, worker):
 
 def test_vanished_job_on_its_last_attempt_is_failed_and_refunded(project, app):
     generation = queued_generation(project)
+    lose_queued_jobs()
     balance_after_reserve = credits.balance(project.workspace_id)
     running(generation, attempts=app.config["MAX_ATTEMPTS"])
 
@@ -52,7 +61,6 @@ def test_vanished_job_on_its_last_attempt_is_failed_and_refunded(project, app):
 
 def test_processing_generation_past_its_timeout_is_failed_even_if_job_looks_alive(project, app):
     generation = queued_generation(project)
-    dispatch(generation)
     running(generation, app.config["MAX_ATTEMPTS"], utcnow() - timedelta(seconds=app.config["JOB_TIMEOUT"] + 120))
 
     sweep_generations()
@@ -62,7 +70,8 @@ def test_processing_generation_past_its_timeout_is_failed_even_if_job_looks_aliv
 
 
 def test_queued_generation_whose_job_was_lost_is_enqueued_again(project, worker):
-    generation = queued_generation(project)  # committed but never enqueued, as if Redis had been down
+    generation = queued_generation(project)
+    lose_queued_jobs()
 
     assert sweep_generations()["requeued"] == [generation.id]
     worker()
@@ -73,7 +82,6 @@ def test_queued_generation_whose_job_was_lost_is_enqueued_again(project, worker)
 
 def test_generation_queued_past_the_deadline_is_failed(project, app):
     generation = queued_generation(project)
-    dispatch(generation)
     generation.created_at = utcnow() - timedelta(seconds=app.config["QUEUED_DEADLINE"] + 1)
     db.session.commit()
 
@@ -86,6 +94,5 @@ def test_generation_queued_past_the_deadline_is_failed(project, app):
 
 
 def test_sweeper_leaves_healthy_work_alone(project):
-    generation = queued_generation(project)
-    dispatch(generation)
+    queued_generation(project)
     assert sweep_generations() == {"failed": [], "retried": [], "requeued": []}

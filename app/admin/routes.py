@@ -11,7 +11,6 @@ from app.auth.models import ROLES
 from app.credits.models import LedgerKind
 from app.errors import ApiError, is_htmx_request
 from app.extensions import db
-from app.generations import lifecycle
 from app.generations.models import GenerationStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -260,6 +259,5 @@ def requeue(generation_id: str):
         db.session.rollback()
         return _jobs_page(error.message, error.status)
     db.session.commit()
-    lifecycle.dispatch(generation)
     flash(f"Requeued as generation {generation.id}; it reserved {generation.cost} credits.")
     return redirect(url_for("admin.jobs", **_filters_query("status", "offset")))

@@ -3,7 +3,8 @@ from functools import wraps
 
 from flask import current_app, g, make_response, request
 
-from app.auth.service import find_api_key
+from app import database
+from app.auth.service import find_api_key, record_key_use
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, limiter
@@ -34,17 +35,32 @@ def api_key_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = find_api_key(api_key_from_request())
-        # Recording last use is bookkeeping of the key, independent of the request's own work.
-        db.session.commit()
         g.api_key, g.project = key, key.project
-        response = make_response(limited_view(*args, **kwargs))
-        balance = credits.balance(key.project.workspace_id)
+        key_id, workspace_id = key.id, key.project.workspace_id
+        try:
+            response = make_response(limited_view(*args, **kwargs))
+        finally:
+            note_key_use(key_id)
+        balance = credits.balance(workspace_id)
         response.headers["X-Credits-Balance"] = str(balance)
         if balance < current_app.config["LOW_BALANCE_THRESHOLD"]:
             response.headers["X-Credits-Low"] = "true"
         return response
 
     return wrapper
+
+
+def note_key_use(key_id: int) -> None:
+    """Record the key's last use in a short transaction of its own, after the view has committed its work."""
+    db.session.rollback()  # whatever the view left uncommitted was not meant to be kept
+    try:
+        record_key_use(key_id)
+        db.session.commit()
+    except Exception as error:
+        # Bookkeeping must never cost the caller their answer.
+        db.session.rollback()
+        if not database.is_busy(error):
+            raise
 
 
 def json_body() -> dict:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ROLES, ApiKey, User
+from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
 from app.projects.models import Project
@@ -37,7 +38,8 @@ def create_user(email: str, password: str, role: str = "agent") -> User:
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
     db.session.add(user)
     db.session.flush()
-    create_workspace(f"{email.split('@')[0]}'s workspace", owner=user)
+    workspace = create_workspace(f"{email.split('@')[0]}'s workspace", owner=user)
+    credits.grant_free_credits(workspace)
     return user
 
 
@@ -87,7 +89,7 @@ def create_api_key(
 
 
 def find_api_key(plaintext: str) -> ApiKey:
-    """The usable key matching the plaintext; ApiError 401 saying why otherwise. Records last use."""
+    """The usable key matching the plaintext; ApiError 401 saying why otherwise."""
     if not plaintext:
         raise ApiError(
             "Missing API key: send it as X-API-Key or Authorization: Bearer <key>.", status=401, code="unauthorized"
@@ -100,8 +102,22 @@ def find_api_key(plaintext: str) -> ApiKey:
         raise ApiError("This API key has been revoked.", status=401, code="unauthorized")
     if not key.is_usable(now):
         raise ApiError("This API key has expired.", status=401, code="unauthorized")
-    key.last_used_at = now
     return key
+
+
+# Last use is shown to the minute; writing it at most this often keeps it off most requests' path.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def record_key_use(key_id: int) -> None:
+    """Note that a key was used now, unless that was already noted within the last minute."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(ApiKey)
+        .where(ApiKey.id == key_id, sa.or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USE_PRECISION))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revoke_api_key(project: Project, key_id: int) -> ApiKey:

@@ -7,29 +7,15 @@ from app.auth.api import api_key_required, json_body
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.flows import service
-from app.generations.models import Flow
+from app.flows.serializers import flow_counts, flow_json, flows_json
 from app.generations.serializers import generation_json
-from app.generations.service import list_generations
+from app.generations.service import flow_timeline, list_generations
 from app.images.serializers import image_json
 from app.images.service import list_images
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
-from app.timeutil import isoformat
 
 bp = Blueprint("flows", __name__)
-
-
-def flow_json(flow: Flow) -> dict:
-    """The v1 API representation of a flow, with its aliases and counts."""
-    return {
-        "id": flow.id,
-        "projectId": flow.project_id,
-        "aliases": flow.aliases or {},
-        "meta": flow.meta or {},
-        **service.flow_counts(flow),
-        "createdAt": isoformat(flow.created_at),
-        "updatedAt": isoformat(flow.updated_at),
-    }
 
 
 @bp.get("/projects/<id:project_id>/flows")
@@ -37,7 +23,7 @@ def flow_json(flow: Flow) -> dict:
 def index(project_id: int):
     project = get_project_for_user(current_user, project_id)
     flows, total = service.list_flows(project, 100, 0)
-    counts = {flow.id: service.flow_counts(flow) for flow in flows}
+    counts = flow_counts(flows)
     return render_template("flows/index.html", project=project, flows=flows, counts=counts, total=total)
 
 
@@ -49,7 +35,7 @@ def detail(flow_id: str, error: str | None = None, status: int = 200):
     project = get_project_for_user(current_user, flow.project_id)
     images, _ = list_images(project, flow_id=flow.id, limit=100)
     return render_template(
-        "flows/detail.html", flow=flow, project=project, timeline=service.flow_timeline(flow), images=images, error=error
+        "flows/detail.html", flow=flow, project=project, timeline=flow_timeline(flow), images=images, error=error
     ), status
 
 
@@ -82,7 +68,7 @@ def api_list():
     """List the project's flows, newest first."""
     limit, offset = page_params(request.args)
     rows, total = service.list_flows(g.project, limit, offset)
-    return page_response([flow_json(flow) for flow in rows], total, limit, offset)
+    return page_response(flows_json(rows), total, limit, offset)
 
 
 @bp.post("/api/v1/flows")

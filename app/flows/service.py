@@ -3,10 +3,9 @@ import sqlalchemy as sa
 
 from app.errors import ApiError
 from app.extensions import db
-from app.pagination import paginate
-from app.generations.models import Flow, Generation
+from app.flows.models import Flow
 from app.images.aliases import resolve_reference, validate_alias
-from app.images.models import Image
+from app.pagination import paginate
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
 
@@ -39,17 +38,6 @@ def list_flows(project: Project, limit: int, offset: int) -> tuple[list[Flow], i
     return paginate(query, (Flow.created_at.desc(), Flow.id), limit, offset)
 
 
-def flow_counts(flow: Flow) -> dict:
-    """How many live generations and images the flow holds."""
-    generations = db.session.scalar(
-        sa.select(sa.func.count(Generation.id)).where(Generation.flow_id == flow.id, Generation.deleted_at.is_(None))
-    )
-    images = db.session.scalar(
-        sa.select(sa.func.count(Image.id)).where(Image.flow_id == flow.id, Image.deleted_at.is_(None))
-    )
-    return {"generationCount": generations, "imageCount": images}
-
-
 def merge_aliases(project: Project, flow: Flow, aliases) -> Flow:
     """Add or replace flow aliases; every value must be an image id of the project."""
     if not isinstance(aliases, dict):
@@ -76,11 +64,7 @@ def delete_alias(flow: Flow, alias: str) -> Flow:
 
 
 def delete_flow(flow: Flow) -> None:
-    """Delete the flow itself; its generations and images remain, no longer in a flow."""
-    for model in (Generation, Image):
-        db.session.execute(
-            sa.update(model).where(model.flow_id == flow.id).values(flow_id=None).execution_options(synchronize_session=False)
-        )
+    """Delete the flow itself; its generations and images remain, no longer in a flow (ON DELETE SET NULL)."""
     db.session.delete(flow)
     db.session.flush()
 
@@ -95,9 +79,3 @@ def get_flow_for_user(user, flow_id: str) -> Flow:
     if flow is None:
         raise ApiError("Flow not found", status=404, code="not_found")
     return flow
-
-
-def flow_timeline(flow: Flow) -> list[Generation]:
-    """The flow's live generations, oldest first."""
-    query = sa.select(Generation).where(Generation.flow_id == flow.id, Generation.deleted_at.is_(None))
-    return list(db.session.scalars(query.order_by(Generation.created_at, Generation.id)))

@@ -10,7 +10,9 @@ from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
 from app.generations.models import Generation
-from app.generations.serializers import generation_json
+from app.generations.estimates import queue_estimates
+from app.generations.serializers import generation_json, generations_json
+from app.generations.spec import GenerationSpec
 from app.idempotency import idempotent
 from app.images.service import get_image_for_user
 from app.pagination import flag, page_params, page_response
@@ -20,28 +22,17 @@ bp = Blueprint("generations", __name__)
 
 # A stream is closed after this long; the browser reconnects and gets the current state first.
 SSE_MAX_SECONDS = 600
-SSE_KEEPALIVE_SECONDS = 15
+SSE_REREAD_SECONDS = 15
 
 @bp.post("/images/<image_id>/generations")
 @login_required
 def create(image_id: str):
     image = get_image_for_user(current_user, image_id)
     project = get_project_for_user(current_user, image.project_id)
-    generation = service.create_generation(
-        project,
-        prompt=request.form.get("prompt"),
-        preset_id=request.form.get("preset") or None,
-        reference_ids=[image.id],
-        user=current_user,
-        aspect_ratio=request.form.get("aspect_ratio") or None,
-        resolution=request.form.get("resolution") or None,
-        output_format=request.form.get("output_format") or None,
-        watermark=request.form.get("watermark") or None,
-    )
+    generation = service.create_generation(project, GenerationSpec.from_form(request.form, image.id), user=current_user)
     db.session.commit()
-    lifecycle.dispatch(generation)
     if is_htmx_request():
-        return render_template("generations/_generation.html", generation=generation, source=image)
+        return _render_generation("generations/_generation.html", generation, source=image)
     return redirect(url_for("generations.detail", generation_id=generation.id))
 
 
@@ -67,10 +58,16 @@ def index(project_id: int):
 @login_required
 def detail(generation_id: str):
     generation = service.get_generation_for_user(current_user, generation_id)
-    source = _first_reference(generation)
-    if is_htmx_request():
-        return render_template("generations/_generation.html", generation=generation, source=source)
-    return render_template("generations/detail.html", generation=generation, source=source)
+    template = "generations/_generation.html" if is_htmx_request() else "generations/detail.html"
+    return _render_generation(template, generation)
+
+
+def _render_generation(template: str, generation: Generation, source=None) -> str:
+    """A generation's page or fragment, with its estimate worked out here so the template does no I/O."""
+    return render_template(
+        template, generation=generation, source=source or _first_reference(generation),
+        estimates=queue_estimates([generation]),
+    )
 
 
 def _first_reference(generation: Generation):
@@ -93,7 +90,7 @@ def events(generation_id: str):
     def render_current() -> tuple[str, bool]:
         db.session.expire_all()
         current = db.session.get(Generation, generation_id)
-        body = render_template("generations/_body.html", generation=current, source=source)
+        body = _render_generation("generations/_body.html", current, source=source)
         db.session.rollback()  # end the read transaction while we wait
         return sse_event("done" if current.is_terminal else "progress", body), current.is_terminal
 
@@ -103,9 +100,8 @@ def events(generation_id: str):
             event, finished = render_current()
             yield event
             while not finished and time.monotonic() < deadline:
-                if subscription.get_message(timeout=SSE_KEEPALIVE_SECONDS) is None:
-                    yield ": keepalive\n\n"
-                    continue
+                # A quiet while (or a missed message) re-reads the row too; the page shows the same state again.
+                subscription.get_message(timeout=SSE_REREAD_SECONDS)
                 event, finished = render_current()
                 yield event
         finally:
@@ -127,15 +123,9 @@ def cancel(generation_id: str):
     generation = service.get_generation_for_user(current_user, generation_id)
     lifecycle.request_cancel(generation)
     db.session.commit()
-    _announce_change(generation)
     if is_htmx_request():
-        return render_template("generations/_generation.html", generation=generation, source=_first_reference(generation))
+        return _render_generation("generations/_generation.html", generation)
     return redirect(url_for("generations.detail", generation_id=generation.id))
-
-
-def _announce_change(generation: Generation) -> None:
-    db.session.refresh(generation)
-    progress.publish(generation)
 
 
 @bp.post("/api/v1/generations")
@@ -145,28 +135,8 @@ def _announce_change(generation: Generation) -> None:
 def api_create():
     """Create a generation; without flowId it starts a new flow, whose id is returned."""
     body = validate("GenerationCreate", json_body())
-    generation = service.create_generation(
-        g.project,
-        prompt=body.get("prompt"),
-        preset_id=body.get("preset"),
-        reference_ids=body.get("referenceImages") or [],
-        api_key=g.api_key,
-        provider_name=body.get("provider"),
-        model=body.get("model"),
-        priority=body.get("priority", 0),
-        aspect_ratio=body.get("aspectRatio"),
-        resolution=body.get("resolution"),
-        num_images=body.get("numImages", 1),
-        output_format=body.get("outputFormat"),
-        watermark=body.get("watermark"),
-        flow_id=body.get("flowId"),
-        alias=body.get("alias", body.get("assignAlias")),
-        flow_alias=body.get("flowAlias", body.get("assignFlowAlias")),
-        auto_enhance=bool(body.get("autoEnhance")),
-        meta=body.get("meta"),
-    )
+    generation = service.create_generation(g.project, GenerationSpec.from_api(body), api_key=g.api_key)
     db.session.commit()
-    lifecycle.dispatch(generation)
     return jsonify(success=True, data=generation_json(generation)), 201
 
 
@@ -183,7 +153,7 @@ def api_list():
         limit=limit,
         offset=offset,
     )
-    return page_response([generation_json(generation) for generation in rows], total, limit, offset)
+    return page_response(generations_json(rows), total, limit, offset)
 
 
 @bp.post("/api/v1/generations/<generation_id>/retry")
@@ -201,7 +171,6 @@ def api_retry(generation_id: str):
         api_key=g.api_key,
     )
     db.session.commit()
-    lifecycle.dispatch(generation)
     return jsonify(success=True, data=generation_json(generation)), 201
 
 
@@ -223,11 +192,8 @@ def api_delete(generation_id: str):
 def api_cancel(generation_id: str):
     """Cancel: a queued generation at once (refunded); a running one at its next step if the provider allows."""
     generation = service.get_generation(g.project, generation_id)
-    if generation.is_terminal:
-        raise ApiError(f"The generation already ended ({generation.status.value}); there is nothing to cancel.", status=409, code="conflict")
     lifecycle.request_cancel(generation)
     db.session.commit()
-    _announce_change(generation)
     return jsonify(success=True, data=generation_json(generation))
 
 

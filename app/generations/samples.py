@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.generations.presets import PRESETS, Preset
+from app.catalog.presets import PRESETS, Preset
 from app.images.storage import storage
 from app.imaging.io import encode_image, load_photo
 from app.imaging.pipeline import run_pipeline

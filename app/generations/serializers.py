@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.generations import service
+from app.generations.estimates import queue_estimates
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
 from app.images.serializers import image_json
@@ -17,8 +17,24 @@ API_STATUS = {
 }
 
 
+def generations_json(generations: list[Generation]) -> list[dict]:
+    """The v1 API representation of a page of generations: references and estimates fetched once for all."""
+    by_id = _references([generation.reference_image_ids or [] for generation in generations])
+    estimates = queue_estimates(generations)
+    return [
+        _generation_json(
+            generation, [by_id[i] for i in generation.reference_image_ids or [] if i in by_id], estimates[generation.id]
+        )
+        for generation in generations
+    ]
+
+
 def generation_json(generation: Generation) -> dict:
-    """The v1 API representation of a generation."""
+    """The v1 API representation of one generation."""
+    return generations_json([generation])[0]
+
+
+def _generation_json(generation: Generation, references: list[Image], estimate: dict) -> dict:
     error = None
     if generation.status is GenerationStatus.CANCELED:
         error = {"code": "canceled", "message": "canceled"}
@@ -35,7 +51,7 @@ def generation_json(generation: Generation) -> dict:
         "provider": generation.provider,
         "model": generation.model,
         "flowId": generation.flow_id,
-        "referenceImages": [image_json(image) for image in _references(generation)],
+        "referenceImages": [image_json(image) for image in references],
         "alias": generation.assign_alias,
         "flowAlias": generation.assign_flow_alias,
         "autoEnhance": generation.original_prompt is not None,
@@ -61,7 +77,7 @@ def generation_json(generation: Generation) -> dict:
         "priority": generation.priority,
         "attempts": generation.attempts,
         "cancelRequested": generation.cancel_requested_at is not None,
-        **service.queue_estimate(generation),
+        **estimate,
         "createdAt": isoformat(generation.created_at),
         "startedAt": isoformat(generation.started_at),
         "completedAt": isoformat(generation.finished_at),
@@ -69,9 +85,9 @@ def generation_json(generation: Generation) -> dict:
     }
 
 
-def _references(generation: Generation) -> list[Image]:
-    ids = list(generation.reference_image_ids or [])
+def _references(id_lists: list[list[str]]) -> dict[str, Image]:
+    """The reference images of several generations, by id, in one query."""
+    ids = {image_id for id_list in id_lists for image_id in id_list}
     if not ids:
-        return []
-    by_id = {image.id: image for image in db.session.scalars(sa.select(Image).where(Image.id.in_(ids)))}
-    return [by_id[image_id] for image_id in ids if image_id in by_id]
+        return {}
+    return {image.id: image for image in db.session.scalars(sa.select(Image).where(Image.id.in_(ids)))}

@@ -1,18 +1,18 @@
 """Creating and reading generations; their state changes live in lifecycle.py."""
 import sqlalchemy as sa
 from flask import current_app
-from rq import Worker
 
-from app.credits import pricing
+from app.catalog import pricing
 from app.credits import service as credits
 from app.errors import ApiError
-from app.extensions import db, redis_queues
-from app.pagination import paginate
+from app.extensions import db
+from app.pagination import count_per, paginate
 from app.flows import service as flows
 from app.generations import checks
-from app.generations.lifecycle import average_duration
+from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
-from app.generations.presets import UnknownPreset, get_preset
+from app.generations.spec import GenerationSpec
+from app.catalog.presets import UnknownPreset, get_preset
 from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image, get_image
@@ -26,48 +26,29 @@ from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers.registry import get_provider, provider_for_model
 from app.timeutil import utcnow
 
+# Lists show each generation's outputs: load them for the whole page in one more query.
+WITH_OUTPUTS = sa.orm.selectinload(Generation.outputs)
 
 
-def create_generation(
-    project: Project,
-    *,
-    prompt: str | None = None,
-    preset_id: str | None = None,
-    reference_ids: list | None = None,
-    user=None,
-    api_key=None,
-    provider_name: str | None = None,
-    model: str | None = None,
-    priority: int = 0,
-    aspect_ratio: str | None = None,
-    resolution: str | None = None,
-    num_images: int = 1,
-    output_format: str | None = None,
-    watermark: str | None = None,
-    flow_id: str | None = None,
-    alias: str | None = None,
-    flow_alias: str | None = None,
-    auto_enhance: bool = False,
-    meta: dict | None = None,
-    retry_of: Generation | None = None,
-) -> Generation:
-    """Validate a request, reserve its credits and record it as queued (dispatch it after commit).
+def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_key=None, retry_of=None) -> Generation:
+    """Check a request, reserve its credits and record it as queued; it is queued for a worker on commit.
 
     Without a flow id the generation starts a new flow.
     """
-    preset = _resolve_preset(preset_id)
-    flow = flows.get_flow(project, flow_id) if flow_id else flows.create_flow(project)
-    references = _resolve_references(project, reference_ids or [], flow.id)
-    checks.check_assignments(project, alias, flow_alias)
-    provider = _choose_provider(project, provider_name, model)
+    preset = _resolve_preset(spec.preset)
+    # References resolve in the flow the caller named; without one, technical aliases look project-wide.
+    named_flow = flows.get_flow(project, spec.flow_id) if spec.flow_id else None
+    references = _resolve_references(project, spec.references, named_flow)
+    checks.check_assignments(project, spec.alias, spec.flow_alias)
+    provider = _choose_provider(project, spec.provider, spec.model)
     request = ProviderRequest(
-        kind="enhance" if preset_id == "enhance" else ("edit" if references else "text_to_image"),
-        prompt=checks.check_prompt(prompt, preset, auto_enhance),
+        kind="enhance" if spec.preset == "enhance" else ("edit" if references else "text_to_image"),
+        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
         preset=preset,
         reference_ids=[image.id for image in references],
-        aspect_ratio=checks.check_aspect_ratio(aspect_ratio),
-        resolution=checks.check_choice("resolution", resolution, RESOLUTIONS),
-        num_images=checks.check_num_images(num_images, references),
+        aspect_ratio=checks.check_aspect_ratio(spec.aspect_ratio),
+        resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
+        num_images=checks.check_num_images(spec.num_images, references),
     )
     try:
         provider.check(request)
@@ -79,30 +60,31 @@ def create_generation(
         api_key_id=api_key.id if api_key else None,
         kind=request.kind,
         prompt=request.prompt,
-        original_prompt=prompt if auto_enhance else None,
+        original_prompt=spec.prompt if spec.auto_enhance else None,
         preset=preset.id if preset else None,
         reference_image_ids=request.reference_ids,
         source_image_id=request.reference_ids[0] if request.reference_ids else None,
-        reference_inputs=list(reference_ids or []),
-        flow_id=flow.id,
-        assign_alias=alias,
-        assign_flow_alias=flow_alias,
-        meta=checks.check_meta(meta),
+        reference_inputs=list(spec.references),
+        flow_id=(named_flow or flows.create_flow(project)).id,
+        assign_alias=spec.alias,
+        assign_flow_alias=spec.flow_alias,
+        meta=checks.check_meta(spec.meta),
         retry_of_id=retry_of.id if retry_of else None,
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
         num_images=request.num_images,
-        output_format=checks.check_choice("outputFormat", output_format, checks.OUTPUT_FORMATS) or "jpeg",
-        watermark=checks.check_watermark(watermark),
+        output_format=checks.check_choice("outputFormat", spec.output_format, checks.OUTPUT_FORMATS) or "jpeg",
+        watermark=checks.check_watermark(spec.watermark),
         provider=provider.name,
-        model=model,
-        priority=checks.check_priority(priority),
+        model=spec.model,
+        priority=checks.check_priority(spec.priority),
         cost=_price(provider, request),
     )
     db.session.add(generation)
     db.session.flush()
     generation.rq_job_id = generation.id
     credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
+    enqueue_after_commit(generation)
     return generation
 
 
@@ -133,12 +115,12 @@ def _resolve_preset(preset_id: str | None):
         raise ApiError(str(unknown)) from None
 
 
-def _resolve_references(project: Project, reference_ids: list, flow_id: str | None) -> list[Image]:
+def _resolve_references(project: Project, reference_ids: list, flow) -> list[Image]:
     if not isinstance(reference_ids, list) or not all(isinstance(i, str) for i in reference_ids):
         raise ApiError("referenceImages must be a list of image ids or aliases.")
     if len(reference_ids) > checks.MAX_REFERENCE_IMAGES:
         raise ApiError(f"At most {checks.MAX_REFERENCE_IMAGES} reference images per generation.")
-    return [resolve_reference(project, reference, flow_id) for reference in reference_ids]
+    return [resolve_reference(project, reference, flow) for reference in reference_ids]
 
 
 def run_provider(generation: Generation, report) -> ProviderResult:
@@ -177,10 +159,21 @@ def get_generation(project: Project, generation_id: str, include_deleted: bool =
     return generation
 
 
+def count_by_flow(flow_ids: list[str]) -> dict[str, int]:
+    """How many live generations each flow holds."""
+    return count_per(Generation.flow_id, flow_ids, Generation.deleted_at.is_(None))
+
+
+def flow_timeline(flow) -> list[Generation]:
+    """The flow's live generations, oldest first."""
+    query = sa.select(Generation).where(Generation.flow_id == flow.id, Generation.deleted_at.is_(None))
+    return list(db.session.scalars(query.options(WITH_OUTPUTS).order_by(Generation.created_at, Generation.id)))
+
+
 def generations_for_image(image: Image, limit: int = 100) -> list[Generation]:
     """Generations whose (first) reference is this image, newest first."""
     query = sa.select(Generation).where(Generation.source_image_id == image.id, Generation.deleted_at.is_(None))
-    return list(db.session.scalars(query.order_by(Generation.created_at.desc(), Generation.id).limit(limit)))
+    return list(db.session.scalars(query.options(WITH_OUTPUTS).order_by(Generation.created_at.desc(), Generation.id).limit(limit)))
 
 
 def get_generation_for_user(user, generation_id: str) -> Generation:
@@ -199,31 +192,6 @@ def get_generation_for_user(user, generation_id: str) -> Generation:
     return generation
 
 
-def queue_estimate(generation: Generation) -> dict:
-    """Place in the queue (1 = next) and estimated seconds until done, from recent durations."""
-    position, eta = None, None
-    if generation.is_terminal:
-        return {"queuePosition": position, "etaSeconds": eta}
-    average = average_duration(generation.provider, generation.model)
-    if generation.status is GenerationStatus.QUEUED:
-        ahead = db.session.scalar(
-            sa.select(sa.func.count(Generation.id)).where(
-                Generation.status == GenerationStatus.QUEUED,
-                sa.or_(
-                    Generation.priority > generation.priority,
-                    sa.and_(Generation.priority == generation.priority, Generation.created_at < generation.created_at),
-                ),
-            )
-        )
-        position = ahead + 1
-        if average is not None:
-            workers = max(1, Worker.count(connection=redis_queues.connection))
-            eta = round(-(-position // workers) * average, 1)
-    elif generation.status is GenerationStatus.PROCESSING and average is not None and generation.started_at:
-        eta = round(max(0.0, average - (utcnow() - generation.started_at).total_seconds()), 1)
-    return {"queuePosition": position, "etaSeconds": eta}
-
-
 API_STATUS_FILTERS = {
     "pending": [GenerationStatus.QUEUED],
     "processing": [GenerationStatus.PROCESSING],
@@ -234,7 +202,7 @@ API_STATUS_FILTERS = {
 
 def list_generations(project: Project, *, flow_id=None, status=None, include_deleted=False, limit=20, offset=0):
     """A page of the project's generations, newest first, and the total matching the filters."""
-    query = sa.select(Generation).where(Generation.project_id == project.id)
+    query = sa.select(Generation).where(Generation.project_id == project.id).options(WITH_OUTPUTS)
     if not include_deleted:
         query = query.where(Generation.deleted_at.is_(None))
     if flow_id:
@@ -250,25 +218,8 @@ def retry_generation(project: Project, original: Generation, *, prompt=None, asp
     """Run a finished generation again as a new one, against the current aliases and project settings."""
     if not original.is_terminal:
         raise ApiError("The generation is still running; retry it once it has finished.", status=409, code="conflict")
-    return create_generation(
-        project,
-        prompt=prompt if prompt is not None else (original.original_prompt or original.prompt),
-        preset_id=original.preset,
-        reference_ids=original.reference_inputs or original.reference_image_ids,
-        user=user,
-        api_key=api_key,
-        priority=original.priority,
-        aspect_ratio=aspect_ratio if aspect_ratio is not None else original.aspect_ratio,
-        resolution=original.resolution,
-        num_images=original.num_images,
-        model=original.model,
-        output_format=original.output_format,
-        watermark=original.watermark,
-        flow_id=original.flow_id,
-        auto_enhance=original.original_prompt is not None and prompt is None,
-        meta=original.meta,
-        retry_of=original,
-    )
+    spec = GenerationSpec.for_retry(original, prompt=prompt, aspect_ratio=aspect_ratio)
+    return create_generation(project, spec, user=user, api_key=api_key, retry_of=original)
 
 
 def delete_generation(generation: Generation, hard: bool = False) -> None:

@@ -5,7 +5,6 @@ import sqlalchemy as sa
 
 from app.errors import ApiError
 from app.extensions import db
-from app.generations.models import Flow
 from app.images.models import Image
 from app.projects.models import Project
 
@@ -28,26 +27,29 @@ def _live_images(project: Project) -> sa.Select:
     return sa.select(Image).where(Image.project_id == project.id, Image.deleted_at.is_(None))
 
 
-def _technical(project: Project, alias: str, flow_id: str | None) -> Image | None:
+def _technical(project: Project, alias: str, flow) -> Image | None:
     query = _live_images(project)
-    if flow_id:
-        query = query.where(Image.flow_id == flow_id)
+    if flow is not None:
+        query = query.where(Image.flow_id == flow.id)
     if alias == "@upload":
         query = query.where(Image.source == "uploaded")
     order = Image.created_at.asc() if alias == "@first" else Image.created_at.desc()
     return db.session.scalar(query.order_by(order, Image.id).limit(1))
 
 
-def resolve_alias(project: Project, alias: str, flow_id: str | None = None) -> tuple[Image, str]:
-    """The image an alias names and the scope it resolved in ('technical', 'flow' or 'project'); 404 otherwise."""
+def resolve_alias(project: Project, alias: str, flow=None) -> tuple[Image, str]:
+    """The image an alias names and the scope it resolved in ('technical', 'flow' or 'project'); 404 otherwise.
+
+    `flow` is the caller's flow of the project (anything with `id` and `aliases`), or None: then
+    technical aliases look across the whole project and named ones only at project aliases.
+    """
     if alias in TECHNICAL_ALIASES:
-        image, scope = _technical(project, alias, flow_id), "technical"
+        image, scope = _technical(project, alias, flow), "technical"
     else:
         image, scope = None, "flow"
-        if flow_id:
-            flow = db.session.scalar(sa.select(Flow).where(Flow.id == flow_id, Flow.project_id == project.id))
-            image_id = (flow.aliases or {}).get(alias) if flow else None
-            image = db.session.scalar(_live_images(project).where(Image.id == image_id)) if image_id else None
+        image_id = (flow.aliases or {}).get(alias) if flow is not None else None
+        if image_id:
+            image = db.session.scalar(_live_images(project).where(Image.id == image_id))
         if image is None:
             image, scope = db.session.scalar(_live_images(project).where(Image.alias == alias)), "project"
     if image is None:
@@ -55,10 +57,10 @@ def resolve_alias(project: Project, alias: str, flow_id: str | None = None) -> t
     return image, scope
 
 
-def resolve_reference(project: Project, reference: str, flow_id: str | None = None) -> Image:
-    """An image id or an alias, resolved to a live image of the project."""
+def resolve_reference(project: Project, reference: str, flow=None) -> Image:
+    """An image id or an alias (resolved in `flow`, see resolve_alias), as a live image of the project."""
     if isinstance(reference, str) and reference.startswith("@"):
-        return resolve_alias(project, reference, flow_id)[0]
+        return resolve_alias(project, reference, flow)[0]
     image = db.session.scalar(_live_images(project).where(Image.id == str(reference)))
     if image is None:
         raise ApiError("Image not found", status=404, code="not_found")

@@ -9,6 +9,9 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 IMAGE_SOURCES = ("uploaded", "generated")
+# Output format → stored type; the file extension follows the type.
+MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 def new_uuid() -> str:
@@ -46,4 +49,4 @@ class Image(db.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.mime, "bin")
+        return EXTENSIONS.get(self.mime, "bin")

@@ -21,7 +21,8 @@ from app.auth.api import api_key_required, json_body
 from app.errors import ApiError, is_htmx_request
 from app.extensions import csrf, db
 from app.flows import service as flows
-from app.generations.presets import PRESETS
+from app.catalog.presets import PRESETS
+from app.generations.estimates import queue_estimates
 from app.generations.service import generations_for_image
 from app.images import service
 from app.images.aliases import resolve_alias, set_project_alias
@@ -64,12 +65,14 @@ def upload(project_id: int):
 @login_required
 def detail(image_id: str):
     image = service.get_image_for_user(current_user, image_id)
+    generations = generations_for_image(image)
     return render_template(
         "images/detail.html",
         image=image,
         project=get_project_for_user(current_user, image.project_id),
         presets=PRESETS,
-        generations=generations_for_image(image),
+        generations=generations,
+        estimates=queue_estimates(generations),
     )
 
 
@@ -206,7 +209,6 @@ def api_delete(image_id: str):
 def api_resolve(alias: str):
     """Resolve an alias: technical (@last, @first, @upload) → flow (?flowId=) → project."""
     flow_id = request.args.get("flowId")
-    if flow_id:
-        flows.get_flow(g.project, flow_id)
-    image, scope = resolve_alias(g.project, alias, flow_id)
+    flow = flows.get_flow(g.project, flow_id) if flow_id else None
+    image, scope = resolve_alias(g.project, alias, flow)
     return jsonify(success=True, data={"image": image_json(image), "scope": scope, "flowId": flow_id, "alias": alias})

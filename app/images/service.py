@@ -6,7 +6,7 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.pagination import paginate
+from app.pagination import count_per, paginate
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
 from app.images.models import IMAGE_SOURCES, Image, new_uuid
 from app.images.storage import storage
@@ -74,13 +74,18 @@ def upload_image(
     return image
 
 
-def store_image_files(project: Project, image: Image, data: bytes, pixels) -> None:
-    """Write an image's file and thumbnail to storage and add its row."""
+def save_image_files(project: Project, image: Image, data: bytes, pixels) -> None:
+    """Write an image's file and thumbnail to storage (before its row is added, so no write lock is held meanwhile)."""
     image.id = image.id or new_uuid()
     image.storage_key = f"projects/{project.id}/images/{image.id}.{image.extension}"
     image.thumbnail_key = f"projects/{project.id}/thumbs/{image.id}.jpg"
     storage().put(image.storage_key, data)
     storage().put(image.thumbnail_key, encode_image(make_thumbnail(pixels), "JPEG", quality=82))
+
+
+def store_image_files(project: Project, image: Image, data: bytes, pixels) -> None:
+    """Write an image's file and thumbnail to storage and add its row."""
+    save_image_files(project, image, data, pixels)
     db.session.add(image)
     db.session.flush()
 
@@ -126,6 +131,11 @@ def list_images(project: Project, *, flow_id=None, source=None, alias=None, incl
     if alias:
         query = query.where(Image.alias == alias)
     return paginate(query, (Image.created_at.desc(), Image.id), limit, offset)
+
+
+def count_by_flow(flow_ids: list[str]) -> dict[str, int]:
+    """How many live images each flow holds."""
+    return count_per(Image.flow_id, flow_ids, Image.deleted_at.is_(None))
 
 
 def update_image(project: Project, image: Image, changes: dict) -> Image:

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.errors import ApiError
 from app.extensions import db
-from app.generations.presets import PRESETS
+from app.catalog.presets import PRESETS
 from app.images.service import list_images
 from app.projects import service
 

@@ -1,7 +1,6 @@
 """Workspaces and projects. Every lookup is scoped to the workspaces of the acting user."""
 import sqlalchemy as sa
 
-from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
 from app.projects.models import PROJECT_KINDS, Membership, Project, Workspace
@@ -14,7 +13,6 @@ def create_workspace(name: str, owner) -> Workspace:
     db.session.flush()
     db.session.add(Membership(user_id=owner.id, workspace_id=workspace.id, role="owner"))
     db.session.flush()
-    credits.grant_free_credits(workspace)
     return workspace
 
 

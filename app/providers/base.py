@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from app.generations.presets import Preset
+from app.catalog.presets import Preset
 
 # (steps done, steps in all, a message for a person)
 ProgressReport = Callable[[int, int, str], None]

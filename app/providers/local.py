@@ -1,5 +1,5 @@
 """The offline provider: real photo fixes with Pillow and numpy, no API key needed."""
-from app.generations.presets import PRESETS, PromptNotSupported, operations_for_prompt
+from app.catalog.presets import PRESETS, PromptNotSupported, operations_for_prompt
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.imaging.overlay import render_placeholder
 from app.imaging.pipeline import run_pipeline

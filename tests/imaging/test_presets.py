@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from app.generations.presets import (
+from app.catalog.presets import (
     PRESETS, ROOM_TYPES, STAGING_ROOM_TYPES, PromptNotSupported, UnknownPreset, get_preset,
     operations_for_prompt, prompt_for, staging_prompt,
 )

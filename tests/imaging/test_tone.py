@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.generations.presets import get_preset
+from app.catalog.presets import get_preset
 from app.imaging import detail, local_tone, tone
 from app.imaging.enhance import enhance
 from app.imaging.pipeline import OPERATIONS, run_pipeline

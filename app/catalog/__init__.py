@@ -1,0 +1,1 @@
+"""Leaf catalogues: what Stagecraft offers and what it costs. They import nothing of ours."""
