@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
-from app.errors import ApiError, is_htmx_request
+from app.errors import ApiError
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
 from app.generations.models import Generation
@@ -40,7 +40,7 @@ def create(image_id: str):
     )
     db.session.commit()
     lifecycle.dispatch(generation)
-    if is_htmx_request():
+    if request.htmx:
         return render_template("generations/_generation.html", generation=generation, source=image)
     return redirect(url_for("generations.detail", generation_id=generation.id))
 
@@ -59,7 +59,7 @@ def index(project_id: int):
     status = request.args.get("status") or None
     limit, offset = page_params(request.args)
     rows, total = service.list_generations(project, status=status, limit=limit, offset=offset)
-    template = "generations/_table.html" if is_htmx_request() else "generations/index.html"
+    template = "generations/_table.html" if request.htmx else "generations/index.html"
     return render_template(template, project=project, generations=rows, total=total, status=status, limit=limit, offset=offset)
 
 
@@ -68,7 +68,7 @@ def index(project_id: int):
 def detail(generation_id: str):
     generation = service.get_generation_for_user(current_user, generation_id)
     source = _first_reference(generation)
-    if is_htmx_request():
+    if request.htmx:
         return render_template("generations/_generation.html", generation=generation, source=source)
     return render_template("generations/detail.html", generation=generation, source=source)
 
@@ -128,7 +128,7 @@ def cancel(generation_id: str):
     lifecycle.request_cancel(generation)
     db.session.commit()
     _announce_change(generation)
-    if is_htmx_request():
+    if request.htmx:
         return render_template("generations/_generation.html", generation=generation, source=_first_reference(generation))
     return redirect(url_for("generations.detail", generation_id=generation.id))
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.api import api_key_from_request
 from app.auth.service import find_api_key
-from app.errors import ApiError, is_htmx_request
+from app.errors import ApiError
 from app.extensions import db
 from app.generations import lifecycle, progress
 from app.generations.models import Generation
@@ -171,7 +171,7 @@ def build_url(project_id: int):
         url = service.signed_live_url(project, form["prompt"], form["aspect_ratio"], form["resolution"])
     except ApiError as refused:
         error, status = refused.message, refused.status
-    if is_htmx_request():
+    if request.htmx:
         return render_template("live/_url.html", project=project, form=form, url=url, url_error=error), status
     return _render_builder(project, form=form, url=url, url_error=error), status
 
