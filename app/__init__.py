@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
+    extensions.htmx.init_app(app)
     extensions.redis_queues.init_app(app)
     web.register_blueprints(app)
     errors.register_error_handlers(app)

@@ -2,6 +2,7 @@
 import logging
 
 from flask import jsonify, render_template, request
+from htmx_flask import make_response
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
@@ -29,21 +30,16 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
-def is_htmx_request() -> bool:
-    """Whether the current request was sent by htmx (and wants a fragment)."""
-    return request.headers.get("HX-Request") == "true"
-
-
 def error_response(message: str, status: int, code: str, headers=None):
     """Render an error in the shape of the surface the request came through."""
     if is_api_request():
         body = jsonify(success=False, error={"message": message, "code": code})
         return body, status, headers or {}
     headers = dict(headers or {})
-    if is_htmx_request():
+    if request.htmx:
         # Show the message in the page's alert area instead of replacing the request's target.
-        headers.update({"HX-Retarget": "#errors", "HX-Reswap": "innerHTML"})
-        return render_template("_error.html", message=message), status, headers
+        body = render_template("_error.html", message=message)
+        return make_response(body, status, headers, retarget="#errors", reswap="innerHTML")
     try:
         return render_template("error.html", message=message, status=status), status, headers
     except Exception:

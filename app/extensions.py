@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from htmx_flask import Htmx
 from redis import Redis
 from rq import Queue
 from sqlalchemy.orm import DeclarativeBase
@@ -26,6 +27,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+htmx = Htmx()
 
 
 class _RedisState:

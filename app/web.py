@@ -1,9 +1,10 @@
 """Wiring of blueprints, the login manager and template helpers."""
 from flask import redirect, request, url_for
+from htmx_flask import make_response
 from werkzeug.routing import IntegerConverter
 
 from app.auth.models import User
-from app.errors import error_response, is_api_request, is_htmx_request
+from app.errors import error_response, is_api_request
 from app.extensions import db, login_manager
 from app.images.storage import file_url
 
@@ -45,6 +46,6 @@ def unauthorized():
     login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     if is_api_request():
         return error_response("Log in or send an API key.", 401, "unauthorized")
-    if is_htmx_request():
-        return "", 401, {"HX-Redirect": login_url}
+    if request.htmx:
+        return make_response("", 401, redirect=login_url)
     return redirect(login_url)

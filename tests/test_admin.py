@@ -190,6 +190,13 @@ def test_ledger_filter_by_kind_returns_only_that_kind(admin_client, user):
     assert "kind-grant" in admin_client.get("/admin/ledger").get_data(as_text=True)
 
 
+def test_history_restore_request_to_admin_gets_the_full_page(admin_client):
+    response = admin_client.get("/admin/ledger", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" in response.get_data(as_text=True)
+    assert "HX-Request" in response.headers["Vary"]
+
+
 @pytest.mark.parametrize("query, message", [
     ("kind=bonus", "Kind must be one of"),
     ("date_from=yesterday", "From must be a date"),

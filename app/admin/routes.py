@@ -9,7 +9,7 @@ from app.admin import service
 from app.auth import service as auth_service
 from app.auth.models import ROLES
 from app.credits.models import LedgerKind
-from app.errors import ApiError, is_htmx_request
+from app.errors import ApiError
 from app.extensions import db
 from app.generations.models import GenerationStatus
 
@@ -36,7 +36,7 @@ def vary_on_htmx(response):
 
 def _wants_fragment() -> bool:
     # htmx restoring history it no longer has cached asks for the whole page.
-    return is_htmx_request() and request.headers.get("HX-History-Restore-Request") != "true"
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _filters_query(*names: str) -> dict:

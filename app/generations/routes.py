@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
-from app.errors import ApiError, is_htmx_request
+from app.errors import ApiError
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
 from app.generations.models import Generation
@@ -31,7 +31,7 @@ def create(image_id: str):
     project = get_project_for_user(current_user, image.project_id)
     generation = service.create_generation(project, GenerationSpec.from_form(request.form, image.id), user=current_user)
     db.session.commit()
-    if is_htmx_request():
+    if request.htmx:
         return _render_generation("generations/_generation.html", generation, source=image)
     return redirect(url_for("generations.detail", generation_id=generation.id))
 
@@ -50,7 +50,7 @@ def index(project_id: int):
     status = request.args.get("status") or None
     limit, offset = page_params(request.args)
     rows, total = service.list_generations(project, status=status, limit=limit, offset=offset)
-    template = "generations/_table.html" if is_htmx_request() else "generations/index.html"
+    template = "generations/_table.html" if request.htmx else "generations/index.html"
     return render_template(template, project=project, generations=rows, total=total, status=status, limit=limit, offset=offset)
 
 
@@ -58,7 +58,7 @@ def index(project_id: int):
 @login_required
 def detail(generation_id: str):
     generation = service.get_generation_for_user(current_user, generation_id)
-    template = "generations/_generation.html" if is_htmx_request() else "generations/detail.html"
+    template = "generations/_generation.html" if request.htmx else "generations/detail.html"
     return _render_generation(template, generation)
 
 
@@ -123,7 +123,7 @@ def cancel(generation_id: str):
     generation = service.get_generation_for_user(current_user, generation_id)
     lifecycle.request_cancel(generation)
     db.session.commit()
-    if is_htmx_request():
+    if request.htmx:
         return _render_generation("generations/_generation.html", generation)
     return redirect(url_for("generations.detail", generation_id=generation.id))
 

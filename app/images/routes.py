@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
-from app.errors import ApiError, is_htmx_request
+from app.errors import ApiError
 from app.extensions import csrf, db
 from app.flows import service as flows
 from app.catalog.presets import PRESETS
@@ -51,7 +51,7 @@ def upload(project_id: int):
         except ApiError as error:
             errors.append(error.message)
     db.session.commit()
-    if is_htmx_request():
+    if request.htmx:
         images, _ = service.list_images(project, source="uploaded", limit=200)
         return render_template("images/_grid.html", project=project, images=images, errors=errors, uploaded=uploaded)
     if uploaded:

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.auth.api import api_key_from_request, note_key_use
 from app.auth.service import find_api_key
-from app.errors import ApiError, is_htmx_request
+from app.errors import ApiError
 from app.extensions import db
 from app.imaging.geometry import RESOLUTIONS
 from app.images.storage import storage
@@ -74,7 +74,7 @@ def build_url(project_id: int):
         url = service.signed_live_url(project, form["prompt"], form["aspect_ratio"], form["resolution"])
     except ApiError as refused:
         error, status = refused.message, refused.status
-    if is_htmx_request():
+    if request.htmx:
         return render_template("live/_url.html", project=project, form=form, url=url, url_error=error), status
     return _render_builder(project, form=form, url=url, url_error=error), status
 
