@@ -6,6 +6,7 @@ SQLite and Redis under ``var/``, files in ``var/storage/``, the offline provider
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.catalog.pricing import load_prices
 
@@ -51,6 +52,16 @@ def env_bool(environ, name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
+def public_base_url(raw: str | None) -> str | None:
+    """PUBLIC_BASE_URL, checked: an http(s) URL with a host and no query; None when unset."""
+    if not raw:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_BASE_URL must look like https://photos.example.com, got {raw!r}")
+    return raw.strip().rstrip("/")
+
+
 def persistent_secret(var_dir: Path) -> str:
     """The embedded setup's secret key, generated once and kept in var/ so sessions survive restarts."""
     path = var_dir / "secret_key"
@@ -76,6 +87,8 @@ def load_config(environ=None) -> dict:
         "REDIS_URL": env_str(environ, "REDIS_URL", f"unix://{var_dir / 'redis' / 'redis.sock'}"),
         "STORAGE_DIR": env_str(environ, "STORAGE_DIR", str(var_dir / "storage")),
         "SIGNED_URL_TTL": env_int(environ, "SIGNED_URL_TTL", 3600),
+        # Where clients reach the app (scheme, host, any prefix a proxy strips); default: each request's own.
+        "PUBLIC_BASE_URL": public_base_url(environ.get("PUBLIC_BASE_URL")),
         "MAX_UPLOAD_BYTES": int(max_upload_mb * 1024 * 1024),
         "MAX_FILES_PER_UPLOAD": max_files,
         # The whole request may carry several files; each file is checked on its own.

@@ -16,6 +16,8 @@ UPDATEs or unique constraints, as they must be on PostgreSQL too.
 """
 import sqlite3
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context, has_request_context
@@ -26,6 +28,7 @@ REQUEST_LOCK_WAIT = 5.0
 BACKGROUND_LOCK_WAIT = 120.0
 WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
 WRITING = "sqlite_writing"
+_lock_wait_override: ContextVar[float | None] = ContextVar("stagecraft_lock_wait", default=None)
 
 
 class DatabaseBusy(Exception):
@@ -48,7 +51,19 @@ def is_busy(error: BaseException) -> bool:
     return isinstance(original, sqlite3.OperationalError) and "locked" in str(original)
 
 
+@contextmanager
+def lock_wait(seconds: float):
+    """Wait at most this long for the write lock inside the block (for bookkeeping that may be skipped)."""
+    token = _lock_wait_override.set(seconds)
+    try:
+        yield
+    finally:
+        _lock_wait_override.reset(token)
+
+
 def _lock_wait() -> float:
+    if _lock_wait_override.get() is not None:
+        return _lock_wait_override.get()
     if has_request_context():
         return current_app.config.get("SQLITE_LOCK_WAIT", REQUEST_LOCK_WAIT)
     if has_app_context():

@@ -3,7 +3,7 @@ from app.auth.models import ApiKey, User
 from app.credits.models import CreditLedger
 from app.flows.models import Flow
 from app.generations.models import Generation
-from app.idempotency import IdempotencyRecord
+from app.idempotency.models import IdempotencyRecord
 from app.images.models import Image
 from app.live.models import LiveEntry
 from app.projects.models import Membership, Project, Workspace

@@ -5,6 +5,7 @@ import pytest
 
 from app import create_app
 from app.auth.models import ApiKey
+from app.config import load_config
 from app.extensions import db
 from tests.factories import make_api_key, make_project, make_user, photo_bytes
 
@@ -183,3 +184,48 @@ def test_rate_limit_per_key_with_headers_and_retry_after(limited_app):
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     assert "Rate limit exceeded" in limited.get_json()["error"]["message"]
+
+
+def test_technical_aliases_chain_generations_without_a_flow_id(api_client, worker):
+    uploaded = upload(api_client)
+    first = generate(api_client, referenceImages=["@upload"])
+    assert [ref["id"] for ref in first["referenceImages"]] == [uploaded["id"]]
+    worker()
+
+    # "Generate, then edit @last": the newest image of the project is the first generation's output.
+    output_id = api_client.get(f"/api/v1/generations/{first['id']}").get_json()["data"]["outputImage"]["id"]
+    second = generate(api_client, referenceImages=["@last"])
+    assert [ref["id"] for ref in second["referenceImages"]] == [output_id]
+    assert generate(api_client, referenceImages=["@first"])["referenceImages"][0]["id"] == uploaded["id"]
+
+
+def test_technical_aliases_stay_inside_a_flow_the_caller_names(api_client):
+    upload(api_client)
+    flow_id = api_client.post("/api/v1/flows", json={}).get_json()["data"]["id"]
+    response = api_client.post(
+        "/api/v1/generations", json={"preset": "enhance", "referenceImages": ["@upload"], "flowId": flow_id}
+    )
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "Image not found"
+
+
+def test_image_urls_in_json_are_absolute_on_the_requests_host(api_client):
+    image = upload(api_client)
+    assert image["url"].startswith("http://localhost/files/projects/")
+    assert image["thumbnailUrl"].startswith("http://localhost/files/projects/")
+    fetched = api_client.client.get(image["url"].removeprefix("http://localhost"))
+    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "image/jpeg"
+
+
+def test_public_base_url_is_used_for_urls_in_json(app, api_client):
+    app.config["PUBLIC_BASE_URL"] = "https://photos.example.com"
+    image = upload(api_client)
+    generation = generate(api_client, referenceImages=[image["id"]])
+    assert image["url"].startswith("https://photos.example.com/files/projects/")
+    assert generation["referenceImages"][0]["thumbnailUrl"].startswith("https://photos.example.com/files/")
+
+
+@pytest.mark.parametrize("value", ["photos.example.com", "ftp://photos.example.com", "https://x.example.com/?a=1"])
+def test_public_base_url_that_is_not_an_http_url_is_a_startup_error(value):
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        load_config({"PUBLIC_BASE_URL": value})

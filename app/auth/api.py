@@ -1,10 +1,11 @@
 """API-key authentication for the JSON surfaces."""
+from contextlib import contextmanager
 from functools import wraps
 
 from flask import current_app, g, make_response, request
 
 from app import database
-from app.auth.service import find_api_key, record_key_use
+from app.auth.service import find_api_key, key_use_is_news, record_key_use
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, limiter
@@ -36,11 +37,9 @@ def api_key_required(view):
     def wrapper(*args, **kwargs):
         key = find_api_key(api_key_from_request())
         g.api_key, g.project = key, key.project
-        key_id, workspace_id = key.id, key.project.workspace_id
-        try:
+        workspace_id = key.project.workspace_id
+        with key_use_noted(key):
             response = make_response(limited_view(*args, **kwargs))
-        finally:
-            note_key_use(key_id)
         balance = credits.balance(workspace_id)
         response.headers["X-Credits-Balance"] = str(balance)
         if balance < current_app.config["LOW_BALANCE_THRESHOLD"]:
@@ -50,12 +49,28 @@ def api_key_required(view):
     return wrapper
 
 
-def note_key_use(key_id: int) -> None:
+# A busy moment skips the note (the next request of the minute writes it) rather than delaying the answer.
+BOOKKEEPING_LOCK_WAIT = 0.05
+
+
+@contextmanager
+def key_use_noted(key):
+    """Around a request's work: afterwards, note the key's use if the last note is over a minute old."""
+    key_id, use_is_news = key.id, key_use_is_news(key.last_used_at)
+    try:
+        yield
+    finally:
+        if use_is_news:
+            _note_key_use(key_id)
+
+
+def _note_key_use(key_id: int) -> None:
     """Record the key's last use in a short transaction of its own, after the view has committed its work."""
     db.session.rollback()  # whatever the view left uncommitted was not meant to be kept
     try:
-        record_key_use(key_id)
-        db.session.commit()
+        with database.lock_wait(BOOKKEEPING_LOCK_WAIT):
+            record_key_use(key_id)
+            db.session.commit()
     except Exception as error:
         # Bookkeeping must never cost the caller their answer.
         db.session.rollback()

@@ -109,8 +109,13 @@ def find_api_key(plaintext: str) -> ApiKey:
 LAST_USE_PRECISION = timedelta(minutes=1)
 
 
+def key_use_is_news(last_used_at) -> bool:
+    """Whether a use now should be written down (the last one noted is over a minute old, or there is none)."""
+    return last_used_at is None or utcnow() - last_used_at >= LAST_USE_PRECISION
+
+
 def record_key_use(key_id: int) -> None:
-    """Note that a key was used now, unless that was already noted within the last minute."""
+    """Note that a key was used now, unless another request noted it within the last minute."""
     now = utcnow()
     db.session.execute(
         sa.update(ApiKey)

@@ -13,7 +13,7 @@ from app.generations.models import Generation
 from app.generations.estimates import queue_estimates
 from app.generations.serializers import generation_json, generations_json
 from app.generations.spec import GenerationSpec
-from app.idempotency import idempotent
+from app.idempotency.api import idempotent
 from app.images.service import get_image_for_user
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user

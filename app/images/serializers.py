@@ -2,16 +2,17 @@
 from app.images.models import Image
 from app.images.storage import file_url
 from app.timeutil import isoformat
+from app.urls import absolute
 
 
 def image_json(image: Image) -> dict:
-    """The API representation of an image, with signed URLs to its file and thumbnail."""
+    """The API representation of an image, with absolute signed URLs to its file and thumbnail."""
     return {
         "id": image.id,
         "projectId": image.project_id,
         "source": image.source,
-        "url": file_url(image.storage_key, download_name=f"{image.id}.{image.extension}"),
-        "thumbnailUrl": file_url(image.thumbnail_key) if image.thumbnail_key else None,
+        "url": absolute(file_url(image.storage_key, download_name=f"{image.id}.{image.extension}")),
+        "thumbnailUrl": absolute(file_url(image.thumbnail_key)) if image.thumbnail_key else None,
         "mimeType": image.mime,
         "width": image.width,
         "height": image.height,

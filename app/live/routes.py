@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.auth.api import api_key_from_request, note_key_use
+from app.auth.api import api_key_from_request, key_use_noted
 from app.auth.service import find_api_key
 from app.errors import ApiError
 from app.extensions import db
@@ -35,10 +35,8 @@ def image():
         service.check_origin(project, request.headers.get("Origin"), request.headers.get("Referer"), request.host)
         return _image_response(*workflow.cached_or_generated(project, params, api_key=None))
     key = find_api_key(plaintext)
-    try:
+    with key_use_noted(key):
         return _image_response(*workflow.cached_or_generated(key.project, params, api_key=key))
-    finally:
-        note_key_use(key.id)
 
 
 def _image_response(image, headers: dict) -> Response:

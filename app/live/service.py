@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db, redis_queues
@@ -22,6 +22,7 @@ from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.live.models import LiveEntry
 from app.projects.models import Project
 from app.timeutil import utcnow
+from app.urls import public_url_for
 
 ASPECT_RATIOS = ("1:1", "4:3", "3:2", "16:9", "21:9", "3:4", "2:3", "9:16")
 MAX_ALLOWED_ORIGINS = 50
@@ -96,7 +97,7 @@ def signed_live_url(project: Project, prompt: str, aspect_ratio: str | None = No
         query["aspectRatio"] = params.aspect_ratio
     if params.resolution:
         query["resolution"] = params.resolution
-    return url_for("live.image", **query, project=project.id, sig=live_signature(project, params), _external=True)
+    return public_url_for("live.image", **query, project=project.id, sig=live_signature(project, params))
 
 
 def project_for_signature(project_id: str, sig: str, params: LiveParams) -> Project:

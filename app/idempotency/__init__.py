@@ -1,0 +1,1 @@
+"""Idempotency-Key: a repeated POST gets the original response instead of doing the work twice."""
