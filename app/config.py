@@ -97,6 +97,8 @@ def load_config(environ=None) -> dict:
         "LIVE_WAIT_SECONDS": env_int(environ, "LIVE_WAIT_SECONDS", 60),
         "API_RATE_LIMIT": env_int(environ, "API_RATE_LIMIT", 100),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A Redis blip lets requests through unlimited rather than failing them.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "FREE_CREDITS": env_int(environ, "FREE_CREDITS", 50),
         "LOW_BALANCE_THRESHOLD": env_int(environ, "LOW_BALANCE_THRESHOLD", 10),
         "CREDIT_PRICES": load_prices(environ.get("CREDIT_PRICES")),

@@ -1,6 +1,7 @@
 """Live progress: the durable row is the truth; Redis pub/sub tells open pages that it changed."""
 import json
 import logging
+import time
 
 from redis.exceptions import RedisError
 
@@ -22,8 +23,36 @@ def publish(generation_id: str, **state) -> None:
         log.warning("could not announce a change of generation %s", generation_id)
 
 
-def subscribe(generation_id: str):
-    """A pub/sub subscription to one generation's changes."""
-    pubsub = redis_queues.connection.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(channel(generation_id))
-    return pubsub
+class Listener:
+    """Waits for a generation's next change: woken by pub/sub, or by a timer while Redis does not answer."""
+
+    def __init__(self, generation_id: str):
+        try:
+            self.pubsub = redis_queues.connection.pubsub(ignore_subscribe_messages=True)
+            self.pubsub.subscribe(channel(generation_id))
+        except RedisError:
+            log.warning("following generation %s by timer: Redis is unreachable", generation_id)
+            self.pubsub = None
+
+    def wait(self, timeout: float) -> None:
+        """Return after the next announcement, or after `timeout` seconds at most."""
+        if self.pubsub is not None:
+            try:
+                self.pubsub.get_message(timeout=timeout)
+                return
+            except RedisError:
+                self.close()
+        time.sleep(timeout)
+
+    def close(self) -> None:
+        if self.pubsub is not None:
+            try:
+                self.pubsub.close()
+            except RedisError:
+                pass
+            self.pubsub = None
+
+
+def listen(generation_id: str) -> Listener:
+    """Start following a generation's changes (before reading its row, so no change is missed)."""
+    return Listener(generation_id)

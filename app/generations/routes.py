@@ -85,7 +85,7 @@ def events(generation_id: str):
     """Server-sent events: the generation's body now, then again each time the worker reports."""
     generation = service.get_generation_for_user(current_user, generation_id)
     source = _first_reference(generation)
-    subscription = progress.subscribe(generation.id)
+    listener = progress.listen(generation.id)
 
     def render_current() -> tuple[str, bool]:
         db.session.expire_all()
@@ -101,11 +101,11 @@ def events(generation_id: str):
             yield event
             while not finished and time.monotonic() < deadline:
                 # A quiet while (or a missed message) re-reads the row too; the page shows the same state again.
-                subscription.get_message(timeout=SSE_REREAD_SECONDS)
+                listener.wait(SSE_REREAD_SECONDS)
                 event, finished = render_current()
                 yield event
         finally:
-            subscription.close()
+            listener.close()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)

@@ -70,7 +70,7 @@ def _start_or_join(project, params, api_key) -> str | None:
 def _wait_for_generation(generation_id: str, deadline: float) -> Generation | None:
     """Wait until the generation reaches a terminal status (None if it was deleted); 504 at the deadline."""
     # Subscribed before the row is read, so a change committed in between is not missed.
-    subscription = progress.subscribe(generation_id)
+    listener = progress.listen(generation_id)
     try:
         while True:
             generation = db.session.get(Generation, generation_id)
@@ -81,9 +81,9 @@ def _wait_for_generation(generation_id: str, deadline: float) -> Generation | No
                 raise _still_generating()
             # Expire what was read and give the connection back while waiting; the next look reads afresh.
             db.session.rollback()
-            subscription.get_message(timeout=min(remaining, ROW_POLL_SECONDS))
+            listener.wait(min(remaining, ROW_POLL_SECONDS))
     finally:
-        subscription.close()
+        listener.close()
 
 
 def _store_entry(project, params, generation, image) -> None:
