@@ -5,13 +5,13 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 VENDOR := static/vendor
 
-.PHONY: run test bench lint setup deps frontend chromium migrate clean
+.PHONY: run test bench lint setup deps frontend chromium postgresql migrate clean
 
 run: setup
 	$(FLASK) up
 
 # The whole suite on SQLite, then the money and lifecycle tests again on a throwaway PostgreSQL.
-test: setup chromium
+test: setup chromium postgresql
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 	tests/with_postgres.sh $(VENV)/bin/pytest -q $(POSTGRES_TESTS)
 
@@ -47,6 +47,12 @@ chromium:
 	@test -x /usr/bin/chromium || { \
 	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The money and lifecycle tests run again on a throwaway cluster of Debian's PostgreSQL server.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 migrate: setup
 	$(FLASK) db upgrade

@@ -13,7 +13,9 @@ from app.credits import service as credits
 from app.embedded import start_redis
 from app.extensions import db, redis_queues
 from app.projects.models import Workspace
+from app.providers import registry
 from tests import factories
+from tests.gate import Gate, GateProvider
 
 
 @pytest.fixture(scope="session")
@@ -146,3 +148,10 @@ def worker(app):
         return SimpleWorker(redis_queues.all_queues(), connection=redis_queues.connection).work(burst=True)
 
     return run
+
+
+@pytest.fixture
+def gate(app, monkeypatch):
+    """A provider whose runs wait until the test opens the gate; registered here and in start_gate_worker's workers."""
+    monkeypatch.setitem(registry.PROVIDERS, GateProvider.name, GateProvider())
+    return Gate()

@@ -24,8 +24,17 @@ def process_env(config: dict) -> dict:
 
 def start_worker(config: dict, **extra_env) -> subprocess.Popen:
     """A real forking RQ worker (`python -m jobs.worker`), as `make run` starts it."""
+    return _start_module("jobs.worker", config, extra_env)
+
+
+def start_gate_worker(config: dict, **extra_env) -> subprocess.Popen:
+    """The same worker with the test-only gate provider registered (`python -m tests.gate_worker`)."""
+    return _start_module("tests.gate_worker", config, extra_env)
+
+
+def _start_module(module: str, config: dict, extra_env: dict) -> subprocess.Popen:
     env = {**process_env(config), **{key: str(value) for key, value in extra_env.items()}}
-    return subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, start_new_session=True)
 
 
 def stop_tree(process: subprocess.Popen, timeout: float = 15) -> None:

@@ -2,45 +2,52 @@
 import os
 import signal
 import time
+from datetime import timedelta
 
 import psutil
+import pytest
 import sqlalchemy as sa
 from rq.job import Job, JobStatus
 
 from app.credits import service as credits
 from app.credits.models import CreditLedger
 from app.extensions import db, redis_queues
-from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
-from app.generations.service import create_generation
-from app.images.service import upload_image
 from jobs.sweeper import sweep_generations
-from tests.processes import start_worker, stop_tree
-from tests.test_lifecycle import big_photo
+from tests.processes import start_gate_worker, stop_tree
 
 
-def wait_for(condition, timeout=30.0, message="condition"):
+def wait_for(condition, timeout=60.0, message="condition"):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {message}"
         time.sleep(0.02)
 
 
-def running_generation(app, config, project):
-    """A generation that a real forking worker has started on a photo that takes seconds to enhance."""
-    app.config["MAX_UPLOAD_BYTES"] = 50 * 1024 * 1024
-    image = upload_image(project, big_photo(), "big.jpg")
-    generation = create_generation(project, preset_id="enhance", reference_ids=[image.id])
+@pytest.fixture
+def gate_worker(config, gate):
+    """A real forking worker that knows the gate provider; stopped after the test unless the test killed it."""
+    process = start_gate_worker(config)
+    yield process
+    if process.poll() is None:
+        stop_tree(process)
+
+
+def running_generation(project, gate) -> tuple[Generation, int]:
+    """A generation that the worker has started and that waits at the gate, and the pid of its busy work horse."""
+    generation = gate.queue_generation(project)
+    horse_pid = gate.wait_until_entered()
+    db.session.refresh(generation)
+    assert generation.status is GenerationStatus.PROCESSING
+    return generation, horse_pid
+
+
+def started_earlier(generation: Generation, seconds: float) -> None:
+    """Move the generation's stored times back, as if it had been created and started `seconds` ago."""
+    shift = timedelta(seconds=seconds)
+    generation.created_at -= shift
+    generation.started_at -= shift
     db.session.commit()
-    lifecycle.dispatch(generation)
-    worker = start_worker(config)
-
-    def is_processing():
-        db.session.expire_all()
-        return db.session.get(Generation, generation.id).status is GenerationStatus.PROCESSING
-
-    wait_for(is_processing, message="the worker to start the job")
-    return generation, worker
 
 
 def ledger_kinds(generation_id):
@@ -48,38 +55,39 @@ def ledger_kinds(generation_id):
     return [kind.value for kind in db.session.scalars(query)]
 
 
-def test_killed_work_horse_is_retried_and_then_succeeds(app, config, project, worker):
-    generation, worker_process = running_generation(app, config, project)
-    try:
-        # The newest child is the work horse (the older one is the worker's scheduler).
-        horse = max(psutil.Process(worker_process.pid).children(), key=lambda child: child.create_time())
-        os.kill(horse.pid, signal.SIGKILL)
-        job = Job.fetch(generation.id, connection=redis_queues.connection)
-        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FAILED, message="RQ to notice the dead horse")
-    finally:
-        stop_tree(worker_process)
+def test_killed_work_horse_is_retried_and_then_succeeds(project, gate, gate_worker, worker):
+    generation, horse_pid = running_generation(project, gate)
+    os.kill(horse_pid, signal.SIGKILL)
+    job = Job.fetch(generation.id, connection=redis_queues.connection)
+    wait_for(lambda: job.get_status(refresh=True) == JobStatus.FAILED, message="RQ to notice the dead horse")
+    stop_tree(gate_worker)  # so that the retry runs below, in this process
 
     assert sweep_generations()["retried"] == [generation.id]
+    gate.open()
     worker()
 
     db.session.refresh(generation)
     assert generation.status is GenerationStatus.SUCCEEDED
     assert generation.attempts == 2
+    assert len(generation.outputs) == 1
     assert ledger_kinds(generation.id) == ["reserve", "capture"]  # charged exactly once
 
 
-def test_killed_worker_on_last_attempt_is_failed_and_refunded_after_the_deadline(app, config, project):
-    generation, worker_process = running_generation(app, config, project)
+def test_killed_worker_on_last_attempt_is_failed_and_refunded_after_the_deadline(app, project, gate, gate_worker):
+    generation, horse_pid = running_generation(project, gate)
     # The worker and its horse die at once with no chance to clean up, as when a machine is lost.
     # (RQ puts the horse in its own process group, so killing the worker's group would miss it.)
-    for process in [psutil.Process(worker_process.pid), *psutil.Process(worker_process.pid).children()]:
+    children = psutil.Process(gate_worker.pid).children()
+    assert horse_pid in [child.pid for child in children]
+    for process in [psutil.Process(gate_worker.pid), *children]:
         process.kill()
-    worker_process.wait(15)
-    app.config.update(MAX_ATTEMPTS=1, JOB_TIMEOUT=1, ABANDON_GRACE=0)
-    time.sleep(1.5)  # past the deadline (job timeout + grace) configured above
+    gate_worker.wait(15)
 
     db.session.refresh(generation)
     assert generation.status is GenerationStatus.PROCESSING, generation.error_message
+    app.config["MAX_ATTEMPTS"] = 1
+    started_earlier(generation, app.config["JOB_TIMEOUT"] + app.config["ABANDON_GRACE"] + 1)
+
     assert sweep_generations()["failed"] == [generation.id]
 
     db.session.refresh(generation)

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Run a command with TEST_DATABASE_URL pointing at a throwaway PostgreSQL cluster on 127.0.0.1.
 set -euo pipefail
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$pg_bin" ]; then
-  echo "PostgreSQL server binaries not found; skipping the PostgreSQL run."
-  exit 0
+# The server binaries, not just the client ones that postgresql-client also puts under /usr/lib/postgresql.
+initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$initdb" ]; then
+  echo "with_postgres.sh: PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) not found;" \
+    "the PostgreSQL run cannot happen. Install Debian's postgresql package (\`make postgresql\` does)." >&2
+  exit 1
 fi
+pg_bin=$(dirname "$initdb")
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_postgres() {
