@@ -8,9 +8,9 @@ run through, into the local engine's real work on the photo.
 import os
 
 from app.extensions import db, redis_queues
-from app.generations import lifecycle
 from app.generations.models import Generation
 from app.generations.service import create_generation
+from app.generations.spec import GenerationSpec
 from app.providers.local import LocalProvider
 from tests.factories import make_image
 
@@ -38,13 +38,11 @@ class Gate:
     """The test's side of the gate (needs an app context, like the jobs it controls)."""
 
     def queue_generation(self, project) -> Generation:
-        """A committed, dispatched enhance of a small photo that the gate provider will run."""
+        """A committed (and so queued) enhance of a small photo that the gate provider will run."""
         image = make_image(project)
-        generation = create_generation(
-            project, preset_id="enhance", reference_ids=[image.id], provider_name=GateProvider.name
-        )
+        spec = GenerationSpec(preset="enhance", references=[image.id], provider=GateProvider.name)
+        generation = create_generation(project, spec)
         db.session.commit()
-        lifecycle.dispatch(generation)
         return generation
 
     def wait_until_entered(self, timeout: float = 60) -> int:

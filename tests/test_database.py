@@ -60,8 +60,8 @@ def test_busy_page_is_the_styled_error_page(app, logged_in, project, other_write
 
 
 def test_a_session_that_read_before_another_commit_can_still_write(project, other_writer):
-    before = credits.balance(project.workspace_id)  # this session has read...
-    other_writer.execute("UPDATE workspaces SET name = 'Renamed' WHERE id = ?", (project.workspace_id,))  # ...then another commits
+    before = credits.balance(project.workspace_id)  # this session has read, then another connection commits:
+    other_writer.execute("UPDATE workspaces SET name = 'Renamed' WHERE id = ?", (project.workspace_id,))
     credits.adjust(project.workspace_id, 5, None, "bonus")  # a stale snapshot would make this "database is locked"
     db.session.commit()
     assert credits.balance(project.workspace_id) == before + 5

@@ -8,6 +8,7 @@ from app.extensions import db, redis_queues
 from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation
+from app.generations.spec import GenerationSpec
 from app.timeutil import utcnow
 from tests.factories import make_image, make_project, make_user
 
@@ -57,10 +58,9 @@ def test_cancel_of_queued_generation_is_immediate_and_refunded(api_client, proje
 
 def test_cancel_requested_while_running_stops_at_next_step_and_refunds(project, worker):
     image = make_image(project)
-    generation = create_generation(project, preset_id="enhance", reference_ids=[image.id])
+    generation = create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
     generation.cancel_requested_at = utcnow()  # as if the request arrived right after the worker started it
     db.session.commit()
-    lifecycle.dispatch(generation)
     worker()
     db.session.refresh(generation)
     assert generation.status is GenerationStatus.CANCELED
@@ -114,14 +114,13 @@ def test_failed_request_does_not_burn_its_idempotency_key(api_client, project):
 def test_workspace_at_its_concurrency_limit_waits_while_others_run(app, project, worker):
     app.config["WORKSPACE_CONCURRENCY"] = 1
     image = make_image(project)
-    busy = create_generation(project, preset_id="enhance", reference_ids=[image.id])
-    waiting = create_generation(project, preset_id="enhance", reference_ids=[image.id])
+    busy = create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
+    waiting = create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
     other_project = make_project(make_user())
-    other = create_generation(other_project, preset_id="enhance", reference_ids=[make_image(other_project).id])
+    other_spec = GenerationSpec(preset="enhance", references=[make_image(other_project).id])
+    other = create_generation(other_project, other_spec)
     busy.status = GenerationStatus.PROCESSING  # another worker is on it
     db.session.commit()
-    lifecycle.dispatch(waiting)
-    lifecycle.dispatch(other)
 
     worker()
 

@@ -173,7 +173,8 @@ def flow_timeline(flow) -> list[Generation]:
 def generations_for_image(image: Image, limit: int = 100) -> list[Generation]:
     """Generations whose (first) reference is this image, newest first."""
     query = sa.select(Generation).where(Generation.source_image_id == image.id, Generation.deleted_at.is_(None))
-    return list(db.session.scalars(query.options(WITH_OUTPUTS).order_by(Generation.created_at.desc(), Generation.id).limit(limit)))
+    query = query.options(WITH_OUTPUTS).order_by(Generation.created_at.desc(), Generation.id).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def get_generation_for_user(user, generation_id: str) -> Generation:
