@@ -4,9 +4,12 @@ from htmx_flask import make_response
 from werkzeug.routing import IntegerConverter
 
 from app.auth.models import User
+from app.catalog import limits
 from app.errors import error_response, is_api_request
 from app.extensions import db, login_manager
 from app.images.storage import file_url
+from app.imaging.geometry import RESOLUTIONS
+from app.imaging.overlay import DEFAULT_LABEL
 
 
 class IdConverter(IntegerConverter):
@@ -32,6 +35,11 @@ def register_blueprints(app) -> None:
     for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp):
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
+    # The forms offer and state the same choices and limits the checks enforce.
+    app.jinja_env.globals.update(
+        aspect_ratios=limits.ASPECT_RATIOS, resolutions=tuple(RESOLUTIONS), output_formats=limits.OUTPUT_FORMATS,
+        api_statuses=limits.API_STATUSES, max_prompt_length=limits.MAX_PROMPT_LENGTH, watermark_label=DEFAULT_LABEL,
+    )
 
 
 @login_manager.user_loader

@@ -5,8 +5,11 @@ import pytest
 
 from app import create_app
 from app.auth.models import ApiKey
+from app.catalog.limits import API_STATUSES
 from app.config import load_config
 from app.extensions import db
+from app.generations.models import GenerationStatus
+from app.generations.service import API_STATUS_FILTERS
 from tests.factories import make_api_key, make_project, make_user, photo_bytes
 
 
@@ -124,6 +127,12 @@ def test_generation_list_filters_and_paginates(api_client, worker):
     assert [g["id"] for g in page["data"]] == ids[::-1][:2]
     assert api_client.get("/api/v1/generations", query_string={"limit": 500}).status_code == 400
     assert api_client.get("/api/v1/generations", query_string={"status": "done"}).status_code == 400
+
+
+def test_every_status_reads_as_one_of_the_api_words_and_is_found_by_its_filter():
+    assert {status.api_word for status in GenerationStatus} == set(API_STATUSES)
+    filtered = [status for word in API_STATUSES for status in API_STATUS_FILTERS[word]]
+    assert sorted(filtered) == sorted(GenerationStatus)
 
 
 def test_retry_runs_again_as_new_linked_generation_with_overrides(api_client, worker):

@@ -1,5 +1,11 @@
 """JSON Schemas (2020-12) of the v1 API's bodies, and a validator for the subset they use."""
+from app.catalog.limits import (
+    API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_NUM_IMAGES, MAX_PRIORITY, MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES,
+    MAX_WATERMARK_LENGTH, MIN_PRIORITY, NUM_IMAGES_RULE, OUTPUT_FORMATS, PRIORITY_RULE, PROMPT_REQUIRED, WATERMARK_RULE,
+)
 from app.errors import ApiError
+from app.images.models import IMAGE_SOURCES
+from app.imaging.geometry import RESOLUTIONS
 
 NOT_AN_OBJECT = "Send a JSON object body with Content-Type: application/json."
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
@@ -32,11 +38,13 @@ REQUEST_SCHEMAS = {
         "type": "object",
         "description": "Start a generation. `prompt` is required unless `preset` is given (the preset's prompt is used).",
         "properties": {
-            "prompt": {"type": ["string", "null"], "maxLength": 4000, "x-required-message": "Prompt is required",
+            "prompt": {"type": ["string", "null"], "maxLength": MAX_PROMPT_LENGTH,
+                       "x-required-message": PROMPT_REQUIRED,
                        "description": "What to make or change. Required unless `preset` is given."},
             "referenceImages": {"type": ["array", "null"], "items": {"type": "string"},
                                 "x-message": "referenceImages must be a list of image ids.",
-                                "description": "Image ids or aliases (@name) to edit; at most 8. Empty: text to image."},
+                                "description": f"Image ids or aliases (@name) to edit; at most {MAX_REFERENCE_IMAGES}. "
+                                               "Empty: text to image."},
             "aspectRatio": {"type": ["string", "null"], "description": "width:height, e.g. 16:9, 4:3 or 1:1."},
             "flowId": {"type": ["string", "null"], "description": "Flow to add the generation to."},
             "alias": {**ALIAS, "type": ["string", "null"], "description": "Project alias for the output image."},
@@ -47,16 +55,17 @@ REQUEST_SCHEMAS = {
             "meta": META,
             "preset": {"type": ["string", "null"], "description": "Preset id from the catalogue, e.g. enhance."},
             "model": {"type": ["string", "null"], "description": "The model to run (e.g. `local`); it picks the provider when `provider` is not given."},
-            "resolution": {"type": ["string", "null"], "enum": ["1K", "2K", "4K", None]},
-            "numImages": {"type": "integer", "minimum": 1, "maximum": 4, "default": 1,
-                          "x-message": "numImages must be a whole number from 1 to 4.",
+            "resolution": {"type": ["string", "null"], "enum": [*RESOLUTIONS, None]},
+            "numImages": {"type": "integer", "minimum": 1, "maximum": MAX_NUM_IMAGES, "default": 1,
+                          "x-message": NUM_IMAGES_RULE,
                           "description": "Images to make (text to image only)."},
-            "priority": {"type": "integer", "minimum": -10, "maximum": 10, "default": 0,
-                         "x-message": "priority must be a whole number from -10 to 10 (larger runs sooner).",
+            "priority": {"type": "integer", "minimum": MIN_PRIORITY, "maximum": MAX_PRIORITY, "default": 0,
+                         "x-message": PRIORITY_RULE,
                          "description": "Larger runs sooner."},
-            "outputFormat": {"type": ["string", "null"], "enum": ["jpeg", "png", "webp", None], "default": "jpeg"},
-            "watermark": {"type": ["boolean", "string", "null"], "maxLength": 60,
-                          "x-message": "watermark must be true or a label of at most 60 characters.",
+            "outputFormat": {"type": ["string", "null"], "enum": [*OUTPUT_FORMATS, None],
+                             "default": DEFAULT_OUTPUT_FORMAT},
+            "watermark": {"type": ["boolean", "string", "null"], "maxLength": MAX_WATERMARK_LENGTH,
+                          "x-message": WATERMARK_RULE,
                           "description": "true for the default label, or the label text."},
             "provider": {"type": ["string", "null"], "description": "Provider name; defaults to the project's."},
         },
@@ -67,7 +76,7 @@ REQUEST_SCHEMAS = {
         "type": "object",
         "description": "Run a generation again, optionally with a new prompt or aspect ratio.",
         "properties": {
-            "prompt": {"type": ["string", "null"], "maxLength": 4000},
+            "prompt": {"type": ["string", "null"], "maxLength": MAX_PROMPT_LENGTH},
             "aspectRatio": {"type": ["string", "null"], "description": "width:height, e.g. 16:9."},
         },
         "examples": [{"prompt": "Brighter, warmer light"}],
@@ -125,7 +134,7 @@ RESPONSE_SCHEMAS = {
         "required": ["id", "projectId", "source", "url", "mimeType", "width", "height", "createdAt"],
         "properties": {
             "id": {"type": "string"}, "projectId": {"type": "integer"},
-            "source": {"type": "string", "enum": ["uploaded", "generated"]},
+            "source": {"type": "string", "enum": list(IMAGE_SOURCES)},
             "url": {"type": "string", "description": "Signed, expiring URL of the file."},
             "thumbnailUrl": {"type": ["string", "null"]}, "mimeType": {"type": "string"},
             "width": {"type": "integer"}, "height": {"type": "integer"}, "fileSize": {"type": "integer"},
@@ -140,7 +149,7 @@ RESPONSE_SCHEMAS = {
         "required": ["id", "projectId", "status", "prompt", "outputImages", "progress", "createdAt"],
         "properties": {
             "id": {"type": "string"}, "projectId": {"type": "integer"},
-            "status": {"type": "string", "enum": ["pending", "processing", "success", "failed"]},
+            "status": {"type": "string", "enum": list(API_STATUSES)},
             "prompt": {"type": "string"}, "preset": {"type": ["string", "null"]}, "kind": {"type": "string"},
             "provider": {"type": "string"}, "model": {"type": ["string", "null"]},
             "referenceImages": {"type": "array", "items": ref("Image")}, "alias": {"type": ["string", "null"]},

@@ -5,7 +5,11 @@ import re
 from typing import NamedTuple
 
 from app.apidocs.schemas import SCHEMAS, ref
+from app.catalog.limits import API_STATUSES, MAX_PROMPT_LENGTH
 from app.errors import API_PREFIXES
+from app.images.models import IMAGE_SOURCES
+from app.imaging.geometry import RESOLUTIONS
+from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 DOCUMENT_PATHS = ("/api/openapi.json", "/api/docs")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -51,15 +55,18 @@ class ApiOperation(NamedTuple):
     auth: str = "required"  # "required", "optional" (a signed URL works too) or "none"
 
 
-LIMIT = QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size.")
+LIMIT = QueryParam(
+    "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, "Page size."
+)
 OFFSET = QueryParam("offset", {"type": "integer", "minimum": 0, "default": 0}, "Items to skip.")
 PAGE = (LIMIT, OFFSET)
 FLOW_ID = QueryParam("flowId", {"type": "string"}, "Only items of this flow.")
 INCLUDE_DELETED = QueryParam("includeDeleted", {"type": "boolean", "default": False}, "Include soft-deleted items.")
 LIVE_QUERY = (
-    QueryParam("prompt", {"type": "string", "maxLength": 4000, "examples": ["sunlit kitchen"]}, "What to show.", True),
+    QueryParam("prompt", {"type": "string", "maxLength": MAX_PROMPT_LENGTH, "examples": ["sunlit kitchen"]},
+               "What to show.", True),
     QueryParam("aspectRatio", {"type": "string"}, "width:height, e.g. 16:9."),
-    QueryParam("resolution", {"type": "string", "enum": ["1K", "2K", "4K"]}, "Output size."),
+    QueryParam("resolution", {"type": "string", "enum": list(RESOLUTIONS)}, "Output size."),
     QueryParam("project", {"type": "string"}, "Project id, with sig, for a signed URL used without an API key."),
     QueryParam("sig", {"type": "string"}, "Signature of the URL, from the project's Live URLs page."),
 )
@@ -76,7 +83,7 @@ OPERATIONS = {
     ),
     "images.api_list": ApiOperation(
         "List images", response="Image", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
-        QueryParam("source", {"type": "string", "enum": ["uploaded", "generated"]}, "Only uploaded or generated images."),
+        QueryParam("source", {"type": "string", "enum": list(IMAGE_SOURCES)}, "Only uploaded or generated images."),
         QueryParam("alias", {"type": "string"}, "Only the image with this project alias.")),
     ),
     "images.api_detail": ApiOperation("Read an image", response="Image"),
@@ -86,7 +93,7 @@ OPERATIONS = {
     "images.api_resolve": ApiOperation("Resolve an alias", response="AliasResolution", query=(FLOW_ID,)),
     "generations.api_list": ApiOperation(
         "List generations", response="Generation", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
-        QueryParam("status", {"type": "string", "enum": ["pending", "processing", "success", "failed"]}, "Only these.")),
+        QueryParam("status", {"type": "string", "enum": list(API_STATUSES)}, "Only these.")),
     ),
     "generations.api_create": ApiOperation(
         "Start a generation", request="GenerationCreate", response="Generation", status=201, idempotent=True

@@ -1,15 +1,13 @@
 """The rules a generation request must meet, each raising ApiError with a message a person can act on."""
+from app.catalog.limits import (
+    MAX_NUM_IMAGES, MAX_PRIORITY, MAX_PROMPT_LENGTH, MAX_WATERMARK_LENGTH, MIN_PRIORITY, NUM_IMAGES_RULE, PRIORITY_RULE,
+    PROMPT_REQUIRED, PROMPT_TOO_LONG, WATERMARK_RULE,
+)
 from app.errors import ApiError
 from app.images.aliases import ensure_alias_free, validate_alias
 from app.imaging.geometry import parse_aspect_ratio
 from app.imaging.overlay import DEFAULT_LABEL
 from app.projects.models import Project
-
-MAX_PROMPT_LENGTH = 4000
-MAX_REFERENCE_IMAGES = 8
-MAX_NUM_IMAGES = 4
-MAX_WATERMARK_LENGTH = 60
-OUTPUT_FORMATS = ("jpeg", "png", "webp")
 
 
 AUTO_ENHANCE_WORDING = (
@@ -23,12 +21,12 @@ def check_prompt(prompt, preset, auto_enhance: bool = False) -> str:
         raise ApiError("prompt must be a string.")
     prompt = (prompt or "").strip() or (preset.prompt if preset else "")
     if not prompt:
-        raise ApiError("Prompt is required")
+        raise ApiError(PROMPT_REQUIRED)
     if auto_enhance:
         # A short prompt is expanded with the preset's wording, or with listing-photo wording.
         prompt = f"{prompt.rstrip('.')}. {preset.prompt if preset else AUTO_ENHANCE_WORDING}"
     if len(prompt) > MAX_PROMPT_LENGTH:
-        raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
+        raise ApiError(PROMPT_TOO_LONG)
     return prompt
 
 
@@ -54,7 +52,7 @@ def check_choice(name: str, value, choices) -> str | None:
 
 def check_num_images(num_images, references) -> int:
     if not isinstance(num_images, int) or isinstance(num_images, bool) or not 1 <= num_images <= MAX_NUM_IMAGES:
-        raise ApiError(f"numImages must be a whole number from 1 to {MAX_NUM_IMAGES}.")
+        raise ApiError(NUM_IMAGES_RULE)
     if references and num_images != 1:
         raise ApiError("numImages applies to text-to-image; an edit makes one result per reference image.")
     return num_images
@@ -66,13 +64,13 @@ def check_watermark(watermark) -> str | None:
     if watermark is True:
         return DEFAULT_LABEL
     if not isinstance(watermark, str) or len(watermark.strip()) > MAX_WATERMARK_LENGTH:
-        raise ApiError(f"watermark must be true or a label of at most {MAX_WATERMARK_LENGTH} characters.")
+        raise ApiError(WATERMARK_RULE)
     return watermark.strip()
 
 
 def check_priority(priority) -> int:
-    if not isinstance(priority, int) or isinstance(priority, bool) or not -10 <= priority <= 10:
-        raise ApiError("priority must be a whole number from -10 to 10 (larger runs sooner).")
+    if not isinstance(priority, int) or isinstance(priority, bool) or not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+        raise ApiError(PRIORITY_RULE)
     return priority
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.catalog.limits import API_STATUS_WORDS, DEFAULT_OUTPUT_FORMAT
 from app.extensions import db
 from app.images.models import Image, new_uuid
 from app.timeutil import utcnow
@@ -20,6 +21,11 @@ class GenerationStatus(str, enum.Enum):
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATUSES
+
+    @property
+    def api_word(self) -> str:
+        """The v1 API's word for this status: pending, processing, success or failed."""
+        return API_STATUS_WORDS[self.value]
 
 
 TERMINAL_STATUSES = frozenset({GenerationStatus.SUCCEEDED, GenerationStatus.FAILED, GenerationStatus.CANCELED})
@@ -48,7 +54,7 @@ class Generation(db.Model):
     aspect_ratio: Mapped[str | None] = mapped_column(sa.String(10))
     resolution: Mapped[str | None] = mapped_column(sa.String(10))
     num_images: Mapped[int] = mapped_column(default=1)
-    output_format: Mapped[str] = mapped_column(sa.String(8), default="jpeg")
+    output_format: Mapped[str] = mapped_column(sa.String(8), default=DEFAULT_OUTPUT_FORMAT)
     watermark: Mapped[str | None] = mapped_column(sa.String(80))
     is_placeholder: Mapped[bool] = mapped_column(default=False)
     provider: Mapped[str] = mapped_column(sa.String(32))

@@ -8,14 +8,6 @@ from app.images.models import Image
 from app.images.serializers import image_json
 from app.timeutil import isoformat
 
-API_STATUS = {
-    GenerationStatus.QUEUED: "pending",
-    GenerationStatus.PROCESSING: "processing",
-    GenerationStatus.SUCCEEDED: "success",
-    GenerationStatus.FAILED: "failed",
-    GenerationStatus.CANCELED: "failed",
-}
-
 
 def generations_json(generations: list[Generation]) -> list[dict]:
     """The v1 API representation of a page of generations: references and estimates fetched once for all."""
@@ -44,7 +36,7 @@ def _generation_json(generation: Generation, references: list[Image], estimate: 
     return {
         "id": generation.id,
         "projectId": generation.project_id,
-        "status": API_STATUS[generation.status],
+        "status": generation.status.api_word,
         "prompt": generation.prompt,
         "preset": generation.preset,
         "kind": generation.kind,

@@ -3,6 +3,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.catalog import pricing
+from app.catalog.limits import (
+    API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_REFERENCE_IMAGES, OUTPUT_FORMATS, TOO_MANY_REFERENCES,
+)
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
@@ -73,7 +76,7 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
         num_images=request.num_images,
-        output_format=checks.check_choice("outputFormat", spec.output_format, checks.OUTPUT_FORMATS) or "jpeg",
+        output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
         watermark=checks.check_watermark(spec.watermark),
         provider=provider.name,
         model=spec.model,
@@ -118,8 +121,8 @@ def _resolve_preset(preset_id: str | None):
 def _resolve_references(project: Project, reference_ids: list, flow) -> list[Image]:
     if not isinstance(reference_ids, list) or not all(isinstance(i, str) for i in reference_ids):
         raise ApiError("referenceImages must be a list of image ids or aliases.")
-    if len(reference_ids) > checks.MAX_REFERENCE_IMAGES:
-        raise ApiError(f"At most {checks.MAX_REFERENCE_IMAGES} reference images per generation.")
+    if len(reference_ids) > MAX_REFERENCE_IMAGES:
+        raise ApiError(TOO_MANY_REFERENCES)
     return [resolve_reference(project, reference, flow) for reference in reference_ids]
 
 
@@ -193,12 +196,8 @@ def get_generation_for_user(user, generation_id: str) -> Generation:
     return generation
 
 
-API_STATUS_FILTERS = {
-    "pending": [GenerationStatus.QUEUED],
-    "processing": [GenerationStatus.PROCESSING],
-    "success": [GenerationStatus.SUCCEEDED],
-    "failed": [GenerationStatus.FAILED, GenerationStatus.CANCELED],
-}
+# The statuses behind each of the API's words, for its status filter.
+API_STATUS_FILTERS = {word: [status for status in GenerationStatus if status.api_word == word] for word in API_STATUSES}
 
 
 def list_generations(project: Project, *, flow_id=None, status=None, include_deleted=False, limit=20, offset=0):

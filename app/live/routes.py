@@ -6,7 +6,6 @@ from app.auth.api import api_key_from_request, key_use_noted
 from app.auth.service import find_api_key
 from app.errors import ApiError
 from app.extensions import db
-from app.imaging.geometry import RESOLUTIONS
 from app.images.storage import storage
 from app.live import service, workflow
 from app.projects.service import get_project_for_user
@@ -106,7 +105,6 @@ def _render_builder(project, **context) -> str:
         project=project,
         entries=service.recent_entries(project),
         misses=service.misses_this_hour(project),
-        aspect_ratios=service.ASPECT_RATIOS,
-        resolutions=list(RESOLUTIONS),
+        max_miss_budget=service.MAX_MISS_BUDGET,
         **{"form": {}, "url": None, "url_error": None, "settings_error": None, "settings_form": None, **context},
     )

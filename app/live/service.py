@@ -15,7 +15,7 @@ from flask import current_app
 from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
-from app.generations.checks import MAX_PROMPT_LENGTH
+from app.generations.checks import check_choice, check_prompt
 from app.images.models import Image
 from app.images.storage import storage
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
@@ -24,7 +24,6 @@ from app.projects.models import Project
 from app.timeutil import utcnow
 from app.urls import public_url_for
 
-ASPECT_RATIOS = ("1:1", "4:3", "3:2", "16:9", "21:9", "3:4", "2:3", "9:16")
 MAX_ALLOWED_ORIGINS = 50
 MAX_MISS_BUDGET = 1_000_000
 HOST_PATTERN = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
@@ -55,12 +54,11 @@ class LiveParams:
 
 def live_params(prompt, aspect_ratio=None, resolution=None) -> LiveParams:
     """Validate and normalise a live request's parameters; 400 saying what is wrong."""
-    prompt = prompt.strip() if isinstance(prompt, str) else ""
-    if not prompt:
-        raise ApiError("Prompt is required")
-    if len(prompt) > MAX_PROMPT_LENGTH:
-        raise ApiError(f"Prompt is too long: keep it under {MAX_PROMPT_LENGTH} characters.")
-    return LiveParams(prompt, _normal_aspect_ratio(aspect_ratio), _normal_resolution(resolution))
+    return LiveParams(
+        check_prompt(prompt, preset=None),
+        _normal_aspect_ratio(aspect_ratio),
+        check_choice("resolution", resolution, RESOLUTIONS),
+    )
 
 
 def _normal_aspect_ratio(aspect_ratio) -> str | None:
@@ -71,15 +69,6 @@ def _normal_aspect_ratio(aspect_ratio) -> str | None:
     except ValueError:
         raise ApiError("Invalid aspect ratio") from None
     return f"{width}:{height}"
-
-
-def _normal_resolution(resolution) -> str | None:
-    if resolution in (None, ""):
-        return None
-    match = next((name for name in RESOLUTIONS if name.lower() == str(resolution).strip().lower()), None)
-    if match is None:
-        raise ApiError(f"Invalid resolution {resolution!r}; use one of: {', '.join(RESOLUTIONS)}.")
-    return match
 
 
 def live_signature(project: Project, params: LiveParams) -> str:
