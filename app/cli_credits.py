@@ -4,9 +4,10 @@ import click
 from app.admin import service as admin_service
 from app.errors import ApiError
 from app.extensions import db
+from app.pagination import MAX_INTEGER
 from app.projects.models import Workspace
 
-WORKSPACE_ID = click.IntRange(1, admin_service.MAX_ID)
+WORKSPACE_ID = click.IntRange(1, MAX_INTEGER)
 AMOUNT = click.IntRange(1, admin_service.MAX_ADJUSTMENT)
 
 

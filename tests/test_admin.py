@@ -210,6 +210,15 @@ def test_ledger_with_bad_filter_is_400_with_message(admin_client, query, message
     assert message in response.get_data(as_text=True)
 
 
+def test_users_pager_pages_by_the_limit_and_keeps_it_in_its_links(admin_client, admin):
+    for _ in range(3):
+        factories.make_user()
+    first = admin_client.get("/admin/users?limit=2").get_data(as_text=True)
+    assert "1–2 of 4" in first and "offset=2&amp;limit=2" in first and "Newer" not in first
+    last = admin_client.get("/admin/users?limit=2&offset=2").get_data(as_text=True)
+    assert "3–4 of 4" in last and "offset=0&amp;limit=2" in last and "Older" not in last
+
+
 def test_ledger_filters_by_workspace_and_date_range(admin_client, user, admin):
     workspace = workspace_of(user)
     today = db.session.scalar(sa.select(CreditLedger.created_at)).date().isoformat()

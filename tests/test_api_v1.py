@@ -135,6 +135,18 @@ def test_every_status_reads_as_one_of_the_api_words_and_is_found_by_its_filter()
     assert sorted(filtered) == sorted(GenerationStatus)
 
 
+@pytest.mark.parametrize(("query", "message"), [
+    ({"limit": "0"}, "limit must be a whole number from 1 to 100."),
+    ({"limit": "ten"}, "limit must be a whole number from 1 to 100."),
+    ({"offset": "-1"}, "offset must be a whole number of 0 or more."),
+    ({"offset": "9" * 5000}, "offset must be a whole number of 0 or more."),
+])
+def test_list_with_bad_limit_or_offset_is_400_naming_it(api_client, query, message):
+    response = api_client.get("/api/v1/images", query_string=query)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == message
+
+
 def test_retry_runs_again_as_new_linked_generation_with_overrides(api_client, worker):
     image = upload(api_client)
     original = generate(api_client, referenceImages=[image["id"]])

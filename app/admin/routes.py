@@ -12,6 +12,7 @@ from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db
 from app.generations.models import GenerationStatus
+from app.pagination import page_params, whole_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -40,28 +41,15 @@ def _wants_fragment() -> bool:
 
 
 def _filters_query(*names: str) -> dict:
-    """The non-empty filters of the current request, for pager and form links."""
-    return {name: request.args[name] for name in names if request.args.get(name)}
+    """The non-empty filters and page size of the current request, for pager and form links."""
+    return {name: request.args[name] for name in (*names, "limit") if request.args.get(name)}
 
 
 # Parsing and validating input
 
-def whole_number(value: str | None, minimum: int = 0, maximum: int = service.MAX_ID) -> int | None:
-    """The whole number typed in a field (None if blank or not one in [minimum, maximum])."""
-    value = (value or "").strip()
-    if not (value.isascii() and value.isdigit()) or not minimum <= int(value) <= maximum:
-        return None
-    return int(value)
-
-
-def parse_offset(value: str | None) -> int:
-    """A list offset from the query string: a whole number of 0 or more."""
-    if not (value or "").strip():
-        return 0
-    offset = whole_number(value)
-    if offset is None:
-        raise ApiError("offset must be a whole number of 0 or more.")
-    return offset
+def _page_params() -> tuple[int, int]:
+    """The limit (the console's page size unless given) and offset the current request asks for; 400 if wrong."""
+    return page_params(request.args, service.PAGE_SIZE)
 
 
 def parse_amount(value: str | None) -> int:
@@ -127,8 +115,10 @@ def overview():
 # Users
 
 def _users_page(error: str | None = None, status: int = 200, form=None):
-    page = service.list_users(parse_offset(request.args.get("offset")))
-    return render_template("admin/users.html", page=page, roles=ROLES, error=error, form=form or {}), status
+    page = service.list_users(*_page_params())
+    return render_template(
+        "admin/users.html", page=page, filters_query=_filters_query(), roles=ROLES, error=error, form=form or {}
+    ), status
 
 
 @bp.get("/users")
@@ -182,8 +172,8 @@ def change_role(user_id: int):
 
 @bp.get("/workspaces")
 def workspaces():
-    page = service.list_workspaces(parse_offset(request.args.get("offset")))
-    return render_template("admin/workspaces.html", page=page)
+    page = service.list_workspaces(*_page_params())
+    return render_template("admin/workspaces.html", page=page, filters_query=_filters_query())
 
 
 def _workspace_page(workspace, error: str | None = None, status: int = 200, form=None):
@@ -222,7 +212,7 @@ def ledger():
     context = dict(args=request.args, filters_query=filters_query, kinds=LEDGER_KINDS, page=None)
     try:
         filters = parse_ledger_filters(request.args)
-        context["page"] = service.ledger_page(filters, parse_offset(request.args.get("offset")))
+        context["page"] = service.ledger_page(filters, *_page_params())
     except ApiError as error:
         if _wants_fragment():
             raise
@@ -236,7 +226,7 @@ def _jobs_page(error: str | None = None, status: int = 200):
     context = dict(args=request.args, filters_query=_filters_query("status"), statuses=STATUSES, page=None)
     try:
         job_status = parse_status(request.args.get("status"))
-        context["page"] = service.jobs_page(job_status, parse_offset(request.args.get("offset")))
+        context["page"] = service.jobs_page(job_status, *_page_params())
     except ApiError as invalid:
         if _wants_fragment():
             raise

@@ -14,39 +14,14 @@ from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.generations import service as generations
 from app.generations.models import Generation, GenerationStatus
-from app.pagination import paginate
+from app.pagination import MAX_INTEGER, Page, paginate
 from app.projects.models import Membership, Project, Workspace
 from app.timeutil import utcnow
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # the console's default limit
 USAGE_DAYS = 30
 MAX_ADJUSTMENT = 1_000_000
 MAX_REASON_LENGTH = 255
-MAX_ID = 2**31 - 1  # larger numbers overflow the database's integer columns
-
-
-@dataclass
-class Page:
-    """One page of a list, newest first, with what the pager needs."""
-
-    items: list
-    total: int
-    offset: int
-    limit: int = PAGE_SIZE
-
-    @property
-    def next_offset(self) -> int | None:
-        return self.offset + self.limit if self.offset + self.limit < self.total else None
-
-    @property
-    def prev_offset(self) -> int | None:
-        return max(0, self.offset - self.limit) if self.offset > 0 else None
-
-
-def _paginate(query: sa.Select, offset: int) -> Page:
-    """A console page of the (already ordered) query."""
-    rows, total = paginate(query, (), PAGE_SIZE, offset)
-    return Page(items=rows, total=total, offset=offset)
 
 
 # Overview
@@ -127,15 +102,15 @@ def usage_by_day(days: int = USAGE_DAYS) -> dict:
 
 # Users
 
-def list_users(offset: int = 0) -> Page:
+def list_users(limit: int = PAGE_SIZE, offset: int = 0) -> Page:
     """Users by id, with their workspaces loaded."""
     query = sa.select(User).options(selectinload(User.memberships).selectinload(Membership.workspace))
-    return _paginate(query.order_by(User.id), offset)
+    return paginate(query, (User.id,), limit, offset)
 
 
 def get_user(user_id: int) -> User:
     """A user by id; 404 otherwise."""
-    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_INTEGER else None
     if user is None:
         raise ApiError("User not found.", status=404, code="not_found")
     return user
@@ -165,15 +140,15 @@ def set_role(actor: User, user_id: int, role: str) -> User:
 
 # Workspaces and credits
 
-def list_workspaces(offset: int = 0) -> Page:
+def list_workspaces(limit: int = PAGE_SIZE, offset: int = 0) -> Page:
     """Workspaces by id, with their members loaded."""
     query = sa.select(Workspace).options(selectinload(Workspace.memberships).selectinload(Membership.user))
-    return _paginate(query.order_by(Workspace.id), offset)
+    return paginate(query, (Workspace.id,), limit, offset)
 
 
 def get_workspace(workspace_id: int) -> Workspace:
     """A workspace by id; 404 otherwise."""
-    workspace = db.session.get(Workspace, workspace_id) if 0 < workspace_id <= MAX_ID else None
+    workspace = db.session.get(Workspace, workspace_id) if 0 < workspace_id <= MAX_INTEGER else None
     if workspace is None:
         raise ApiError("Workspace not found.", status=404, code="not_found")
     return workspace
@@ -205,7 +180,7 @@ class LedgerFilters:
     date_to: date | None = None
 
 
-def ledger_page(filters: LedgerFilters, offset: int = 0) -> Page:
+def ledger_page(filters: LedgerFilters, limit: int = PAGE_SIZE, offset: int = 0) -> Page:
     """Ledger rows matching the filters, newest first, with workspace name and actor email."""
     query = (
         sa.select(CreditLedger, Workspace.name, User.email)
@@ -222,12 +197,12 @@ def ledger_page(filters: LedgerFilters, offset: int = 0) -> Page:
         query = query.where(CreditLedger.created_at >= datetime.combine(filters.date_from, time.min))
     if filters.date_to:
         query = query.where(CreditLedger.created_at <= datetime.combine(filters.date_to, time.max))
-    return _paginate(query.order_by(CreditLedger.created_at.desc(), CreditLedger.id.desc()), offset)
+    return paginate(query, (CreditLedger.created_at.desc(), CreditLedger.id.desc()), limit, offset)
 
 
 # Jobs
 
-def jobs_page(status: GenerationStatus | None, offset: int = 0) -> Page:
+def jobs_page(status: GenerationStatus | None, limit: int = PAGE_SIZE, offset: int = 0) -> Page:
     """Generations (in a status, or all), newest first, with project and workspace names."""
     query = (
         sa.select(Generation, Project.name, Workspace.name)
@@ -236,7 +211,7 @@ def jobs_page(status: GenerationStatus | None, offset: int = 0) -> Page:
     )
     if status is not None:
         query = query.where(Generation.status == status)
-    return _paginate(query.order_by(Generation.created_at.desc(), Generation.id.desc()), offset)
+    return paginate(query, (Generation.created_at.desc(), Generation.id.desc()), limit, offset)
 
 
 def requeue(generation_id: str, actor: User) -> Generation:

@@ -22,9 +22,9 @@ bp = Blueprint("flows", __name__)
 @login_required
 def index(project_id: int):
     project = get_project_for_user(current_user, project_id)
-    flows, total = service.list_flows(project, 100, 0)
-    counts = flow_counts(flows)
-    return render_template("flows/index.html", project=project, flows=flows, counts=counts, total=total)
+    page = service.list_flows(project, 100, 0)
+    counts = flow_counts(page.items)
+    return render_template("flows/index.html", project=project, flows=page.items, counts=counts, total=page.total)
 
 
 @bp.get("/flows/<flow_id>")
@@ -33,7 +33,7 @@ def detail(flow_id: str, error: str | None = None, status: int = 200):
     """A flow as a timeline of its generations, with its aliases (editable)."""
     flow = service.get_flow_for_user(current_user, flow_id)
     project = get_project_for_user(current_user, flow.project_id)
-    images, _ = list_images(project, flow_id=flow.id, limit=100)
+    images = list_images(project, flow_id=flow.id, limit=100).items
     return render_template(
         "flows/detail.html", flow=flow, project=project, timeline=flow_timeline(flow), images=images, error=error
     ), status
@@ -67,8 +67,8 @@ def remove_alias(flow_id: str, alias: str):
 def api_list():
     """List the project's flows, newest first."""
     limit, offset = page_params(request.args)
-    rows, total = service.list_flows(g.project, limit, offset)
-    return page_response(flows_json(rows), total, limit, offset)
+    page = service.list_flows(g.project, limit, offset)
+    return page_response(page, flows_json(page.items))
 
 
 @bp.post("/api/v1/flows")
@@ -95,10 +95,10 @@ def api_generations(flow_id: str):
     """The flow's generations, newest first."""
     flow = service.get_flow(g.project, flow_id)
     limit, offset = page_params(request.args)
-    rows, total = list_generations(
+    page = list_generations(
         g.project, flow_id=flow.id, include_deleted=flag(request.args, "includeDeleted"), limit=limit, offset=offset
     )
-    return page_response([generation_json(generation) for generation in rows], total, limit, offset)
+    return page_response(page, [generation_json(generation) for generation in page.items])
 
 
 @bp.get("/api/v1/flows/<flow_id>/images")
@@ -107,10 +107,10 @@ def api_images(flow_id: str):
     """The flow's images, newest first."""
     flow = service.get_flow(g.project, flow_id)
     limit, offset = page_params(request.args)
-    rows, total = list_images(
+    page = list_images(
         g.project, flow_id=flow.id, include_deleted=flag(request.args, "includeDeleted"), limit=limit, offset=offset
     )
-    return page_response([image_json(image) for image in rows], total, limit, offset)
+    return page_response(page, [image_json(image) for image in page.items])
 
 
 @bp.put("/api/v1/flows/<flow_id>/aliases")

@@ -5,7 +5,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.flows.models import Flow
 from app.images.aliases import resolve_reference, validate_alias
-from app.pagination import paginate
+from app.pagination import Page, paginate
 from app.projects.models import Project
 from app.projects.service import user_workspace_ids
 
@@ -32,8 +32,8 @@ def get_flow(project: Project, flow_id) -> Flow:
     return flow
 
 
-def list_flows(project: Project, limit: int, offset: int) -> tuple[list[Flow], int]:
-    """The project's flows, newest first, and how many there are."""
+def list_flows(project: Project, limit: int, offset: int) -> Page:
+    """A page of the project's flows, newest first."""
     query = sa.select(Flow).where(Flow.project_id == project.id)
     return paginate(query, (Flow.created_at.desc(), Flow.id), limit, offset)
 

@@ -49,9 +49,9 @@ def index(project_id: int):
     project = get_project_for_user(current_user, project_id)
     status = request.args.get("status") or None
     limit, offset = page_params(request.args)
-    rows, total = service.list_generations(project, status=status, limit=limit, offset=offset)
+    page = service.list_generations(project, status=status, limit=limit, offset=offset)
     template = "generations/_table.html" if request.htmx else "generations/index.html"
-    return render_template(template, project=project, generations=rows, total=total, status=status, limit=limit, offset=offset)
+    return render_template(template, project=project, page=page, status=status)
 
 
 @bp.get("/generations/<generation_id>")
@@ -145,7 +145,7 @@ def api_create():
 def api_list():
     """List generations (filters flowId, status pending/processing/success/failed, includeDeleted)."""
     limit, offset = page_params(request.args)
-    rows, total = service.list_generations(
+    page = service.list_generations(
         g.project,
         flow_id=request.args.get("flowId"),
         status=request.args.get("status"),
@@ -153,7 +153,7 @@ def api_list():
         limit=limit,
         offset=offset,
     )
-    return page_response(generations_json(rows), total, limit, offset)
+    return page_response(page, generations_json(page.items))
 
 
 @bp.post("/api/v1/generations/<generation_id>/retry")

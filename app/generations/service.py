@@ -201,7 +201,7 @@ API_STATUS_FILTERS = {word: [status for status in GenerationStatus if status.api
 
 
 def list_generations(project: Project, *, flow_id=None, status=None, include_deleted=False, limit=20, offset=0):
-    """A page of the project's generations, newest first, and the total matching the filters."""
+    """A page of the project's generations, newest first, of those matching the filters."""
     query = sa.select(Generation).where(Generation.project_id == project.id).options(WITH_OUTPUTS)
     if not include_deleted:
         query = query.where(Generation.deleted_at.is_(None))

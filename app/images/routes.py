@@ -52,7 +52,7 @@ def upload(project_id: int):
             errors.append(error.message)
     db.session.commit()
     if request.htmx:
-        images, _ = service.list_images(project, source="uploaded", limit=200)
+        images = service.list_images(project, source="uploaded", limit=200).items
         return render_template("images/_grid.html", project=project, images=images, errors=errors, uploaded=uploaded)
     if uploaded:
         flash(f"Uploaded {len(uploaded)} photo{'s' if len(uploaded) != 1 else ''}.")
@@ -150,7 +150,7 @@ def _form_json(field: str) -> dict | None:
 def api_list():
     """List images (filters flowId, source, alias, includeDeleted; limit/offset)."""
     limit, offset = page_params(request.args)
-    rows, total = service.list_images(
+    page = service.list_images(
         g.project,
         flow_id=request.args.get("flowId"),
         source=request.args.get("source"),
@@ -159,7 +159,7 @@ def api_list():
         limit=limit,
         offset=offset,
     )
-    return page_response([image_json(image) for image in rows], total, limit, offset)
+    return page_response(page, [image_json(image) for image in page.items])
 
 
 @bp.get("/api/v1/images/<image_id>")

@@ -118,7 +118,7 @@ def get_image_for_user(user, image_id: str) -> Image:
 
 
 def list_images(project: Project, *, flow_id=None, source=None, alias=None, include_deleted=False, limit=20, offset=0):
-    """A page of the project's images, newest first, and the total matching the filters."""
+    """A page of the project's images, newest first, of those matching the filters."""
     query = sa.select(Image).where(Image.project_id == project.id)
     if not include_deleted:
         query = query.where(Image.deleted_at.is_(None))

@@ -43,6 +43,5 @@ def create():
 @login_required
 def detail(project_id: int):
     project = service.get_project_for_user(current_user, project_id)
-    return render_template(
-        "projects/detail.html", project=project, images=list_images(project, source="uploaded", limit=200)[0], presets=PRESETS
-    )
+    images = list_images(project, source="uploaded", limit=200).items
+    return render_template("projects/detail.html", project=project, images=images, presets=PRESETS)
