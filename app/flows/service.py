@@ -7,7 +7,7 @@ from app.flows.models import Flow
 from app.images.aliases import resolve_reference, validate_alias
 from app.pagination import Page, paginate
 from app.projects.models import Project
-from app.projects.service import user_workspace_ids
+from app.projects.service import get_for_user
 
 MAX_ALIASES = 200
 
@@ -71,11 +71,4 @@ def delete_flow(flow: Flow) -> None:
 
 def get_flow_for_user(user, flow_id: str) -> Flow:
     """A flow in one of the user's workspaces; 404 'Flow not found' otherwise."""
-    flow = db.session.scalar(
-        sa.select(Flow)
-        .join(Project, Project.id == Flow.project_id)
-        .where(Flow.id == str(flow_id), Project.workspace_id.in_(user_workspace_ids(user)))
-    )
-    if flow is None:
-        raise ApiError("Flow not found", status=404, code="not_found")
-    return flow
+    return get_for_user(user, Flow, str(flow_id), not_found="Flow not found")

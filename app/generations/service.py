@@ -24,7 +24,7 @@ from app.imaging.geometry import RESOLUTIONS
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
 from app.projects.models import Project
-from app.projects.service import user_workspace_ids
+from app.projects.service import get_for_user
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers.registry import get_provider, provider_for_model
 from app.timeutil import utcnow
@@ -182,18 +182,9 @@ def generations_for_image(image: Image, limit: int = 100) -> list[Generation]:
 
 def get_generation_for_user(user, generation_id: str) -> Generation:
     """A generation in one of the user's workspaces; 404 otherwise."""
-    generation = db.session.scalar(
-        sa.select(Generation)
-        .join(Project, Project.id == Generation.project_id)
-        .where(
-            Generation.id == str(generation_id),
-            Generation.deleted_at.is_(None),
-            Project.workspace_id.in_(user_workspace_ids(user)),
-        )
+    return get_for_user(
+        user, Generation, str(generation_id), Generation.deleted_at.is_(None), not_found="Generation not found"
     )
-    if generation is None:
-        raise ApiError("Generation not found", status=404, code="not_found")
-    return generation
 
 
 # The statuses behind each of the API's words, for its status filter.

@@ -13,7 +13,7 @@ from app.images.storage import storage
 from app.imaging.errors import ImageRejected
 from app.imaging.io import encode_image, load_photo, make_thumbnail
 from app.projects.models import Project
-from app.projects.service import user_workspace_ids
+from app.projects.service import get_for_user
 from app.timeutil import utcnow
 
 
@@ -103,18 +103,7 @@ def get_image(project: Project, image_id: str, include_deleted: bool = False) ->
 
 def get_image_for_user(user, image_id: str) -> Image:
     """A live image in one of the user's workspaces; 404 otherwise."""
-    image = db.session.scalar(
-        sa.select(Image)
-        .join(Project, Project.id == Image.project_id)
-        .where(
-            Image.id == str(image_id),
-            Image.deleted_at.is_(None),
-            Project.workspace_id.in_(user_workspace_ids(user)),
-        )
-    )
-    if image is None:
-        raise ApiError("Image not found", status=404, code="not_found")
-    return image
+    return get_for_user(user, Image, str(image_id), Image.deleted_at.is_(None), not_found="Image not found")
 
 
 def list_images(project: Project, *, flow_id=None, source=None, alias=None, include_deleted=False, limit=20, offset=0):

@@ -41,6 +41,18 @@ def get_project_for_user(user, project_id: int) -> Project:
     return project
 
 
+def get_for_user(user, model, row_id, *conditions, not_found: str):
+    """The row of a model with id and project_id whose project is in one of the user's workspaces; 404 otherwise."""
+    row = db.session.scalar(
+        sa.select(model)
+        .join(Project, Project.id == model.project_id)
+        .where(model.id == row_id, Project.workspace_id.in_(user_workspace_ids(user)), *conditions)
+    )
+    if row is None:
+        raise ApiError(not_found, status=404, code="not_found")
+    return row
+
+
 def create_project(user, name: str, kind: str = "listing", workspace_id: int | None = None) -> Project:
     """Create a project in one of the user's workspaces (the first one when none is given)."""
     name = (name or "").strip()
