@@ -6,8 +6,8 @@ from app.auth.api import api_key_from_request, key_use_noted
 from app.auth.service import find_api_key
 from app.errors import ApiError
 from app.extensions import db
-from app.imaging.geometry import RESOLUTIONS
 from app.images.storage import storage
+from app.imaging.geometry import RESOLUTIONS
 from app.live import service, workflow
 from app.projects.service import get_project_for_user
 
