@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context, has_request_context
+from flask import current_app, has_request_context
 
 BUSY_TIMEOUT_MS = 5000
 # How long a request waits for the write lock before it is answered 503; jobs and commands wait longer.
@@ -62,12 +62,11 @@ def lock_wait(seconds: float):
 
 
 def _lock_wait() -> float:
-    if _lock_wait_override.get() is not None:
-        return _lock_wait_override.get()
+    override = _lock_wait_override.get()
+    if override is not None:
+        return override
     if has_request_context():
         return current_app.config.get("SQLITE_LOCK_WAIT", REQUEST_LOCK_WAIT)
-    if has_app_context():
-        return current_app.config.get("SQLITE_BACKGROUND_LOCK_WAIT", BACKGROUND_LOCK_WAIT)
     return BACKGROUND_LOCK_WAIT
 
 

@@ -7,8 +7,8 @@ from app.credits.models import CreditLedger, LedgerKind
 from app.extensions import db
 from app.generations import lifecycle
 from app.generations import service as generations
-from app.generations.spec import GenerationSpec
 from app.generations.models import Generation, GenerationStatus
+from app.generations.spec import GenerationSpec
 from app.images.service import upload_image
 from app.projects.models import Workspace
 from tests import factories

@@ -5,9 +5,9 @@ import json
 from PIL import Image as PILImage
 
 from app.extensions import db, redis_queues
+from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
-from app.generations.dispatch import enqueue_after_commit
 from app.images.service import upload_image
 from app.images.storage import storage
 from tests.factories import photo_bytes

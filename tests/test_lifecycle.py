@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from app.credits import service as credits
 from app.extensions import db, redis_queues
-from app.generations import lifecycle
+from app.generations import estimates
 from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
@@ -42,7 +42,8 @@ def test_status_shows_queue_position_and_eta_once_durations_are_known(api_client
     third = submit(api_client, image).get_json()["data"]
     assert third["queuePosition"] == 1
     # Next in line for the one worker: one average run, however long runs take on this machine.
-    assert third["etaSeconds"] == round(lifecycle.average_duration("local", None), 1)
+    average = float(redis_queues.connection.hget(estimates.DURATIONS_KEY, "local:"))
+    assert third["etaSeconds"] == round(average, 1)
 
 
 def test_cancel_of_queued_generation_is_immediate_and_refunded(api_client, project, worker):
@@ -74,6 +75,16 @@ def test_cancel_of_finished_generation_is_409(api_client, project, worker):
     response = api_client.post(f"/api/v1/generations/{generation_id}/cancel")
     assert response.status_code == 409
     assert "already ended (succeeded)" in response.get_json()["error"]["message"]
+
+
+def test_cancel_from_the_page_follows_the_same_rule(logged_in, api_client, project, worker):
+    generation_id = submit(api_client, make_image(project)).get_json()["data"]["id"]
+    worker()
+    response = logged_in.post(f"/generations/{generation_id}/cancel", headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert response.headers["HX-Retarget"] == "#errors"
+    assert "already ended (succeeded)" in response.get_data(as_text=True)
+    assert db.session.get(Generation, generation_id).status is GenerationStatus.SUCCEEDED
 
 
 def test_same_idempotency_key_and_body_returns_original_response(api_client, project):

@@ -19,6 +19,7 @@ from app.live.models import LiveEntry
 from tests import factories
 from tests.processes import start_worker, stop_tree
 
+
 @pytest.fixture
 def live_worker(config):
     """A real forking RQ worker for the test's database and Redis; stopped after the test."""

@@ -1,8 +1,8 @@
 """Accounts and API keys: the rules, no request objects. Services flush, views commit."""
 import hashlib
-from datetime import timedelta
 import re
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash

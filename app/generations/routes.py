@@ -9,8 +9,8 @@ from app.auth.api import api_key_required, json_body
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
-from app.generations.models import Generation
 from app.generations.estimates import queue_estimates
+from app.generations.models import Generation
 from app.generations.serializers import generation_json, generations_json
 from app.generations.spec import GenerationSpec
 from app.idempotency.api import idempotent

@@ -6,16 +6,15 @@ from app.catalog import pricing
 from app.catalog.limits import (
     API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_REFERENCE_IMAGES, OUTPUT_FORMATS, TOO_MANY_REFERENCES,
 )
+from app.catalog.presets import UnknownPreset, get_preset
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
-from app.pagination import count_per, paginate
 from app.flows import service as flows
 from app.generations import checks
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.generations.spec import GenerationSpec
-from app.catalog.presets import UnknownPreset, get_preset
 from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image, get_image
@@ -23,6 +22,7 @@ from app.images.storage import storage
 from app.imaging.geometry import RESOLUTIONS
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
+from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult

@@ -13,7 +13,6 @@ from app.idempotency.models import KEY_LIFETIME, MAX_KEY_LENGTH, IdempotencyReco
 from app.timeutil import utcnow
 
 
-
 def _request_hash() -> str:
     material = request.method + request.path + "\n" + request.get_data(as_text=True)
     return hashlib.sha256(material.encode()).hexdigest()

@@ -18,10 +18,10 @@ from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
+from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.flows import service as flows
-from app.catalog.presets import PRESETS
 from app.generations.estimates import queue_estimates
 from app.generations.service import generations_for_image
 from app.images import service

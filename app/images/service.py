@@ -6,12 +6,12 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.pagination import count_per, paginate
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
 from app.images.models import IMAGE_SOURCES, Image, new_uuid
 from app.images.storage import storage
 from app.imaging.errors import ImageRejected
 from app.imaging.io import encode_image, load_photo, make_thumbnail
+from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.timeutil import utcnow

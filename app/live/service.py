@@ -14,8 +14,8 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db, redis_queues
-from app.generations.models import Generation, GenerationStatus
 from app.generations.checks import check_choice, check_prompt
+from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
 from app.images.storage import storage
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio

@@ -2,9 +2,9 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import db
-from app.catalog.presets import PRESETS
 from app.images.service import list_images
 from app.projects import service
 

@@ -6,8 +6,15 @@ import pytest
 from PIL import Image
 
 from app.catalog.presets import (
-    PRESETS, ROOM_TYPES, STAGING_ROOM_TYPES, PromptNotSupported, UnknownPreset, get_preset,
-    operations_for_prompt, prompt_for, staging_prompt,
+    PRESETS,
+    ROOM_TYPES,
+    STAGING_ROOM_TYPES,
+    PromptNotSupported,
+    UnknownPreset,
+    get_preset,
+    operations_for_prompt,
+    prompt_for,
+    staging_prompt,
 )
 from app.imaging.pipeline import OPERATIONS, run_pipeline, validate_steps
 
