@@ -6,6 +6,7 @@ BLPOPs, so RQ's job-timeout alarm can still interrupt it. Each token the test pu
 run through, into the local engine's real work on the photo.
 """
 import os
+import time
 
 from app.extensions import db, redis_queues
 from app.generations.models import Generation
@@ -47,8 +48,10 @@ class Gate:
 
     def wait_until_entered(self, timeout: float = 60) -> int:
         """The process id of the next run to reach the gate; fails if none does within the (generous) timeout."""
-        entered = redis_queues.connection.blpop([ENTERED_KEY], timeout=timeout)
-        assert entered is not None, f"no job reached the gate within {timeout} s"
+        deadline = time.monotonic() + timeout
+        # Short blocking pops: the Redis client gives up on a socket read after 5 s by default.
+        while (entered := redis_queues.connection.blpop([ENTERED_KEY], timeout=1)) is None:
+            assert time.monotonic() < deadline, f"no job reached the gate within {timeout} s"
         return int(entered[1])
 
     def entered(self) -> list[int]:
