@@ -1,10 +1,14 @@
 """Starting the product's own processes (web server, workers) for tests that need them live."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import psutil
+
+from app.config import load_config
+from app.supervisor import gunicorn_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,9 +26,25 @@ def process_env(config: dict) -> dict:
     }
 
 
-def start_worker(config: dict, **extra_env) -> subprocess.Popen:
-    """A real forking RQ worker (`python -m jobs.worker`), as `make run` starts it."""
-    return _start_module("jobs.worker", config, extra_env)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_web(config: dict, port: int, log_file=None) -> subprocess.Popen:
+    """gunicorn exactly as `flask up` starts it (gevent workers), on 127.0.0.1:port; its output to log_file if given."""
+    env = process_env(config)
+    command = gunicorn_command({**load_config(env), "HOST": "127.0.0.1", "PORT": port})
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True,
+        stdout=log_file, stderr=subprocess.STDOUT if log_file else None,
+    )
+
+
+def start_worker(config: dict, log_file=None, **extra_env) -> subprocess.Popen:
+    """A real forking RQ worker (`python -m jobs.worker`), as `make run` starts it; its output to log_file if given."""
+    return _start_module("jobs.worker", config, extra_env, log_file)
 
 
 def start_gate_worker(config: dict, **extra_env) -> subprocess.Popen:
@@ -32,9 +52,12 @@ def start_gate_worker(config: dict, **extra_env) -> subprocess.Popen:
     return _start_module("tests.gate_worker", config, extra_env)
 
 
-def _start_module(module: str, config: dict, extra_env: dict) -> subprocess.Popen:
+def _start_module(module: str, config: dict, extra_env: dict, log_file=None) -> subprocess.Popen:
     env = {**process_env(config), **{key: str(value) for key, value in extra_env.items()}}
-    return subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=env, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", module], cwd=ROOT, env=env, start_new_session=True,
+        stdout=log_file, stderr=subprocess.STDOUT if log_file else None,
+    )
 
 
 def stop_tree(process: subprocess.Popen, timeout: float = 15) -> None:
