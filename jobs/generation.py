@@ -4,6 +4,7 @@ import logging
 from flask import current_app
 from rq.timeouts import JobTimeoutException
 
+from app import database
 from app.errors import ApiError
 from app.extensions import db
 from app.generations import lifecycle, service
@@ -81,4 +82,6 @@ def describe_failure(error: Exception) -> tuple[str, str, bool]:
         return error.code, error.message, False
     if isinstance(error, JobTimeoutException):
         return "timeout", "The job took too long and was stopped.", True
+    if database.is_busy(error):
+        return "busy", "Stagecraft was too busy to save the result.", True
     return "internal_error", "The job failed unexpectedly on our side; it has been logged. Please try again.", False

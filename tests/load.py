@@ -23,6 +23,7 @@ from app.extensions import db
 from app.generations import lifecycle
 from app.generations.models import Generation
 from app.generations.service import create_generation
+from app.generations.spec import GenerationSpec
 from app.images.service import upload_image
 from app.projects import service as project_service
 from app.supervisor import WORKER_ENV
@@ -70,9 +71,9 @@ def prepare_accounts(workspaces: int = 4, clients_per_workspace: int = 4) -> Acc
         project = project_service.create_project(user, f"{number} Load Street")
         credits.adjust(project.workspace_id, CREDITS, user, "Load test")
         seats.append([_api_seat(project, n) for n in range(clients_per_workspace)])
-        generation = create_generation(project, preset_id="enhance", reference_ids=[seats[-1][0].image_id], user=user)
+        spec = GenerationSpec(preset="enhance", references=[seats[-1][0].image_id])
+        generation = create_generation(project, spec, user=user)
         db.session.commit()
-        lifecycle.dispatch(generation)
         accounts.pages.append(PageSeat(user.email, project.id, generation.id))
         accounts.workspace_ids.append(project.workspace_id)
     # Interleaved, so that the first n clients are spread over the workspaces.
