@@ -115,6 +115,11 @@ def load_config(environ=None) -> dict:
         "NANOBANANA_BASE_URL": env_str(environ, "NANOBANANA_BASE_URL", "https://api.nanobananaapi.ai"),
         "GEMINI_API_KEY": environ.get("GEMINI_API_KEY") or None,
         "GEMINI_BASE_URL": env_str(environ, "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
+        # AI providers in the order requests fall back through after retryable failures.
+        "PROVIDER_ORDER": env_list(environ, "PROVIDER_ORDER") or ("fal", "nanobanana", "gemini"),
+        # This many retryable failures in a row cool a provider down for PROVIDER_COOLDOWN seconds.
+        "PROVIDER_FAILURE_THRESHOLD": env_int(environ, "PROVIDER_FAILURE_THRESHOLD", 5),
+        "PROVIDER_COOLDOWN": env_int(environ, "PROVIDER_COOLDOWN", 120),
         # Seconds between polls of a provider's queue (growing to the maximum), unless it advises otherwise.
         "PROVIDER_POLL_INTERVAL": env_float(environ, "PROVIDER_POLL_INTERVAL", 2.0),
         "PROVIDER_POLL_MAX": env_float(environ, "PROVIDER_POLL_MAX", 15.0),

@@ -1,4 +1,6 @@
 """Creating and reading generations; their state changes live in lifecycle.py."""
+from dataclasses import replace
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -18,7 +20,7 @@ from app.generations.spec import GenerationSpec
 from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image, get_image
-from app.images.storage import storage
+from app.images.storage import file_url, storage
 from app.imaging.geometry import RESOLUTIONS
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
@@ -26,8 +28,10 @@ from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
-from app.providers.registry import get_provider, provider_for_model
+from app.providers import routing
+from app.providers.registry import get_provider, model_prices, provider_for_model
 from app.timeutil import utcnow
+from app.urls import absolute
 
 # Lists show each generation's outputs: load them for the whole page in one more query.
 WITH_OUTPUTS = sa.orm.selectinload(Generation.outputs)
@@ -43,7 +47,6 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     named_flow = flows.get_flow(project, spec.flow_id) if spec.flow_id else None
     references = _resolve_references(project, spec.references, named_flow)
     checks.check_assignments(project, spec.alias, spec.flow_alias)
-    provider = _choose_provider(project, spec.provider, spec.model)
     request = ProviderRequest(
         kind="enhance" if spec.preset == "enhance" else ("edit" if references else "text_to_image"),
         prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
@@ -53,6 +56,7 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
         num_images=checks.check_num_images(spec.num_images, references),
     )
+    provider, request = _route(project, spec, request)
     try:
         provider.check(request)
     except ProviderRefused as refused:
@@ -77,9 +81,9 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         resolution=request.resolution,
         num_images=request.num_images,
         output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
-        watermark=checks.check_watermark(spec.watermark),
+        watermark=checks.check_watermark(_label_by_default(spec.watermark, preset)),
         provider=provider.name,
-        model=spec.model,
+        model=request.model,
         priority=checks.check_priority(spec.priority),
         cost=_price(provider, request),
     )
@@ -91,22 +95,44 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     return generation
 
 
-def _choose_provider(project: Project, provider_name: str | None, model: str | None):
-    """The provider named, else the one serving the model, else the project's or the default."""
-    if provider_name:
-        provider = get_provider(provider_name)
-        if model and provider_for_model(model) is not provider:
-            raise ApiError(f"Model '{model}' is not served by provider '{provider_name}'.")
-        return provider
-    if model:
+def _route(project: Project, spec: GenerationSpec, request: ProviderRequest):
+    """The provider for a request and the request with its model: as named, else the project's
+    default, else the first AI provider able to do it (when the default cannot)."""
+    if spec.provider or spec.model:
+        provider = _named_provider(spec.provider, spec.model)
+        return provider, replace(request, model=routing.model_for(provider, request, spec.model))
+    default = get_provider(project.default_provider or current_app.config["DEFAULT_PROVIDER"])
+    request = replace(request, model=routing.model_for(default, request))
+    if not routing.accepts(default, request):
+        able = routing.first_able(request)
+        if able is not None:
+            provider, model = able
+            return provider, replace(request, model=model)
+    return default, request  # able, or its refusal says what is possible
+
+
+def _named_provider(provider_name: str | None, model: str | None):
+    """The provider named, checked against the model when both are given, or the one serving the model."""
+    if not provider_name:
         return provider_for_model(model)
-    return get_provider(project.default_provider or current_app.config["DEFAULT_PROVIDER"])
+    provider = get_provider(provider_name)
+    if model and provider_for_model(model) is not provider:
+        raise ApiError(f"Model '{model}' is not served by provider '{provider_name}'.")
+    return provider
+
+
+def _label_by_default(watermark, preset):
+    """Presets that alter a room carry the disclosure label unless the caller turned it off (false)."""
+    if watermark is None and preset is not None and preset.labelled:
+        return True
+    return watermark
 
 
 def _price(provider, request: ProviderRequest) -> int:
     outputs = max(1, len(request.reference_ids)) * request.num_images
-    table = current_app.config["CREDIT_PRICES"]
-    return pricing.price(table, provider.name, request.resolution, outputs) * provider.price_factor(request)
+    table = {**model_prices(), **current_app.config["CREDIT_PRICES"]}
+    key = request.model if request.model in table else provider.name
+    return pricing.price(table, key, request.resolution, outputs) * provider.price_factor(request)
 
 
 def _resolve_preset(preset_id: str | None):
@@ -126,26 +152,51 @@ def _resolve_references(project: Project, reference_ids: list, flow) -> list[Ima
     return [resolve_reference(project, reference, flow) for reference in reference_ids]
 
 
-def run_provider(generation: Generation, report) -> ProviderResult:
-    """Load the generation's reference photos, let its provider do the work, and label the results."""
+def request_of(generation: Generation) -> ProviderRequest:
+    """The provider-neutral request a generation row describes (without its photos loaded)."""
+    return ProviderRequest(
+        kind=generation.kind,
+        prompt=generation.prompt,
+        preset=get_preset(generation.preset) if generation.preset else None,
+        reference_ids=list(generation.reference_image_ids),
+        aspect_ratio=generation.aspect_ratio,
+        resolution=generation.resolution,
+        num_images=generation.num_images,
+        model=generation.model,
+    )
+
+
+def fallback_for(generation: Generation) -> dict:
+    """The provider and model the next attempt should use after a provider failed: the next able one
+    in PROVIDER_ORDER (nothing changes when there is none, or the local engine did the work)."""
+    if not getattr(get_provider(generation.provider), "models", None):
+        return {}
+    able = routing.next_able(request_of(generation), after=generation.provider)
+    if able is None:
+        return {}
+    provider, model = able
+    return {"provider": provider.name, "model": model}
+
+
+def run_provider(generation: Generation, report, remember) -> ProviderResult:
+    """Load the generation's reference photos, let its provider do the work, and label the results.
+
+    `remember(upstream_id)` stores (and commits) an AI provider's request id before it is waited on.
+    """
     report(0, 1, "Loading the photo")
     project = db.session.get(Project, generation.project_id)
     max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
     rows = [get_image(project, image_id) for image_id in generation.reference_image_ids]
     references = [load_photo(storage().get(row.storage_key), max_pixels=max_pixels).image for row in rows]
     focal = (rows[0].focal_x, rows[0].focal_y) if rows and rows[0].focal_x is not None else None
-    request = ProviderRequest(
-        kind=generation.kind,
-        prompt=generation.prompt,
-        preset=get_preset(generation.preset) if generation.preset else None,
-        reference_ids=list(generation.reference_image_ids),
+    request = replace(
+        request_of(generation),
         references=references,
-        aspect_ratio=generation.aspect_ratio,
-        resolution=generation.resolution,
-        num_images=generation.num_images,
         focal_point=focal,
+        reference_urls=[absolute(file_url(row.storage_key)) for row in rows],
+        upstream_id=generation.upstream_request_id,
     )
-    result = get_provider(generation.provider).run(request, report)
+    result = get_provider(generation.provider).run(request, report, remember)
     if generation.watermark:
         return ProviderResult([watermark(image, text=generation.watermark) for image in result.images], result.placeholder)
     return result

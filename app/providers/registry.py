@@ -43,3 +43,12 @@ def provider_for_model(model: str):
             return provider
     available = sorted(m for provider in all_providers().values() for m in model_ids(provider))
     raise ApiError(f"Unknown model '{model}'. Available: {', '.join(available)}.")
+
+
+def model_prices() -> dict[str, int]:
+    """Credits per output image at 1K for each AI model configured (CREDIT_PRICES may override them)."""
+    return {
+        model.id: model.price
+        for provider in all_providers().values()
+        for model in (getattr(provider, "models", None) or {}).values()
+    }
