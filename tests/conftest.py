@@ -155,3 +155,13 @@ def gate(app, monkeypatch):
     """A provider whose runs wait until the test opens the gate; registered here and in start_gate_worker's workers."""
     monkeypatch.setitem(registry.PROVIDERS, GateProvider.name, GateProvider())
     return Gate()
+
+
+@pytest.fixture
+def gemini_upstream():
+    """A Gemini API on 127.0.0.1 speaking the documented generateContent format (tests/upstreams/gemini.py)."""
+    from tests.upstreams.gemini import GeminiUpstream
+
+    upstream = GeminiUpstream().start()
+    yield upstream
+    upstream.stop()

@@ -2,12 +2,15 @@
 from flask import current_app
 
 from app.errors import ApiError
+from app.providers.gemini import GeminiProvider
 from app.providers.local import LocalProvider
 
 # Always there, whatever the configuration.
 PROVIDERS = {"local": LocalProvider()}
 # AI adapters: (class, setting holding its key, setting holding its base URL). Each registers when its key is set.
-ADAPTERS: tuple = ()
+ADAPTERS: tuple = (
+    (GeminiProvider, "GEMINI_API_KEY", "GEMINI_BASE_URL"),
+)
 
 
 def configure(app) -> None:
