@@ -16,6 +16,7 @@ from app.projects.models import Workspace
 from app.providers import registry
 from tests import factories
 from tests.gate import Gate, GateProvider
+from tests.upstreams.nanobanana import NanobananaUpstream
 
 
 @pytest.fixture(scope="session")
@@ -155,3 +156,11 @@ def gate(app, monkeypatch):
     """A provider whose runs wait until the test opens the gate; registered here and in start_gate_worker's workers."""
     monkeypatch.setitem(registry.PROVIDERS, GateProvider.name, GateProvider())
     return Gate()
+
+
+@pytest.fixture
+def nanobanana_upstream():
+    """A nanobananaapi.ai stand-in on 127.0.0.1 speaking its documented wire format (tests/upstreams/nanobanana.py)."""
+    upstream = NanobananaUpstream().start()
+    yield upstream
+    upstream.stop()
