@@ -3,11 +3,14 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.providers.local import LocalProvider
+from app.providers.nanobanana import NanobananaProvider
 
 # Always there, whatever the configuration.
 PROVIDERS = {"local": LocalProvider()}
 # AI adapters: (class, setting holding its key, setting holding its base URL). Each registers when its key is set.
-ADAPTERS: tuple = ()
+ADAPTERS: tuple = (
+    (NanobananaProvider, "NANOBANANA_API_KEY", "NANOBANANA_BASE_URL"),
+)
 
 
 def configure(app) -> None:
