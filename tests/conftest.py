@@ -16,6 +16,7 @@ from app.projects.models import Workspace
 from app.providers import registry
 from tests import factories
 from tests.gate import Gate, GateProvider
+from tests.upstreams.nanobanana import NanobananaUpstream
 
 
 @pytest.fixture(scope="session")
@@ -163,5 +164,13 @@ def gemini_upstream():
     from tests.upstreams.gemini import GeminiUpstream
 
     upstream = GeminiUpstream().start()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture
+def nanobanana_upstream():
+    """A nanobananaapi.ai stand-in on 127.0.0.1 speaking its documented wire format (tests/upstreams/nanobanana.py)."""
+    upstream = NanobananaUpstream().start()
     yield upstream
     upstream.stop()

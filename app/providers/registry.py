@@ -4,11 +4,13 @@ from flask import current_app
 from app.errors import ApiError
 from app.providers.gemini import GeminiProvider
 from app.providers.local import LocalProvider
+from app.providers.nanobanana import NanobananaProvider
 
 # Always there, whatever the configuration.
 PROVIDERS = {"local": LocalProvider()}
 # AI adapters: (class, setting holding its key, setting holding its base URL). Each registers when its key is set.
 ADAPTERS: tuple = (
+    (NanobananaProvider, "NANOBANANA_API_KEY", "NANOBANANA_BASE_URL"),
     (GeminiProvider, "GEMINI_API_KEY", "GEMINI_BASE_URL"),
 )
 
