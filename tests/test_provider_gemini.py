@@ -265,7 +265,6 @@ def test_check_refuses_an_aspect_ratio_gemini_does_not_offer(gemini):
         gemini.check(edit(aspect_ratio="1.91:1"))
 
 
-@pytest.mark.skip(reason="needs the job to pass remember/model; enabled on integration")
 def test_generation_through_the_job_stores_geminis_image(app, worker, gemini_upstream):
     project = factories.make_project(factories.make_user())
     image = factories.make_image(project)

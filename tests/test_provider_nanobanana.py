@@ -296,7 +296,6 @@ def test_the_upstream_posts_the_documented_callback_again_and_late(provider, nan
     assert site.posts == [expected] * 3
 
 
-@pytest.mark.skip(reason="needs the job to pass remember/reference_urls; enabled on integration")
 def test_a_generation_runs_through_nanobanana_end_to_end(app, project, worker, nanobanana_upstream, provider):
     from app.extensions import db
     from app.generations.models import Generation, GenerationStatus
