@@ -2,12 +2,15 @@
 from flask import current_app
 
 from app.errors import ApiError
+from app.providers.fal import FalProvider
 from app.providers.local import LocalProvider
 
 # Always there, whatever the configuration.
 PROVIDERS = {"local": LocalProvider()}
 # AI adapters: (class, setting holding its key, setting holding its base URL). Each registers when its key is set.
-ADAPTERS: tuple = ()
+ADAPTERS: tuple = (
+    (FalProvider, "FAL_KEY", "FAL_QUEUE_URL"),
+)
 
 
 def configure(app) -> None:
