@@ -17,6 +17,7 @@ from app.providers import registry
 from tests import factories
 from tests.gate import Gate, GateProvider
 from tests.upstreams.nanobanana import NanobananaUpstream
+from tests.upstreams.fal import FalQueue
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +157,13 @@ def gate(app, monkeypatch):
     """A provider whose runs wait until the test opens the gate; registered here and in start_gate_worker's workers."""
     monkeypatch.setitem(registry.PROVIDERS, GateProvider.name, GateProvider())
     return Gate()
+
+
+@pytest.fixture
+def fal_queue():
+    """A fal.ai queue on 127.0.0.1 (tests/upstreams/fal.py) that wants the key "test-fal-key"."""
+    with FalQueue(key="test-fal-key") as server:
+        yield server
 
 
 @pytest.fixture

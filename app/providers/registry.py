@@ -2,6 +2,7 @@
 from flask import current_app
 
 from app.errors import ApiError
+from app.providers.fal import FalProvider
 from app.providers.gemini import GeminiProvider
 from app.providers.local import LocalProvider
 from app.providers.nanobanana import NanobananaProvider
@@ -10,6 +11,7 @@ from app.providers.nanobanana import NanobananaProvider
 PROVIDERS = {"local": LocalProvider()}
 # AI adapters: (class, setting holding its key, setting holding its base URL). Each registers when its key is set.
 ADAPTERS: tuple = (
+    (FalProvider, "FAL_KEY", "FAL_QUEUE_URL"),
     (NanobananaProvider, "NANOBANANA_API_KEY", "NANOBANANA_BASE_URL"),
     (GeminiProvider, "GEMINI_API_KEY", "GEMINI_BASE_URL"),
 )
