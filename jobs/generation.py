@@ -80,7 +80,10 @@ def _retry(generation: Generation, error: Exception, code: str, message: str) ->
         # A timeout or a lost worker: the upstream request (if any) may still finish, so it is resumed.
         return lifecycle.retry_later(generation, code, message) is not None
     takeover = service.fallback_for(generation)
-    return lifecycle.retry_later(generation, code, message, upstream_request_id=None, **takeover) is not None
+    delay = lifecycle.retry_later(
+        generation, code, message, at_least=error.retry_after, upstream_request_id=None, **takeover
+    )
+    return delay is not None
 
 
 def _remember(generation: Generation, upstream_id: str) -> None:

@@ -245,7 +245,6 @@ def test_urls_on_another_host_are_not_followed_with_our_key(fal, fal_queue):
     assert fal_queue.status_polls == []
 
 
-@pytest.mark.skip(reason="needs the job to pass remember; enabled on integration")
 def test_generation_job_runs_on_fal_and_keeps_the_result(app, project, worker, fal, fal_queue, monkeypatch):
     monkeypatch.setitem(registry.PROVIDERS, "fal", fal)
     image = factories.make_image(project)

@@ -108,15 +108,18 @@ def fail_generation(generation: Generation, code: str, message: str) -> bool:
     return end_unsuccessfully(generation, GenerationStatus.FAILED, code, message)
 
 
-def retry_later(generation: Generation, code: str, message: str, backoff: bool = True, **changes) -> int | None:
+def retry_later(
+    generation: Generation, code: str, message: str, backoff: bool = True, at_least: float | None = None, **changes
+) -> int | None:
     """Put a running generation back in the queue for another attempt; the delay, or None if none are left.
 
-    Without backoff it runs again at once (its worker was lost; the work itself did not fail).
-    `changes` set columns for the next attempt: another provider and model, or no upstream request to resume.
+    Without backoff it runs again at once (its worker was lost; the work itself did not fail); never
+    sooner than `at_least` seconds when the provider advised that. `changes` set columns for the next attempt: another provider and model, or no upstream request to resume.
     """
     if generation.attempts >= current_app.config["MAX_ATTEMPTS"]:
         return None
     delay = current_app.config["RETRY_BACKOFF"] * 2 ** (generation.attempts - 1) if backoff else 0
+    delay = max(delay, round(at_least or 0))  # the provider's advice, when it gave one
     moved = transition(
         generation, GenerationStatus.QUEUED, [GenerationStatus.PROCESSING],
         rq_job_id=f"{generation.id}-{generation.attempts + 1}",

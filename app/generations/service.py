@@ -1,5 +1,5 @@
 """Creating and reading generations; their state changes live in lifecycle.py."""
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -8,7 +8,7 @@ from app.catalog import pricing
 from app.catalog.limits import (
     API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_REFERENCE_IMAGES, OUTPUT_FORMATS, TOO_MANY_REFERENCES,
 )
-from app.catalog.presets import UnknownPreset, get_preset
+from app.catalog.presets import PRESETS, Preset, UnknownPreset, get_preset
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
@@ -101,7 +101,7 @@ def _route(project: Project, spec: GenerationSpec, request: ProviderRequest):
     if spec.provider or spec.model:
         provider = _named_provider(spec.provider, spec.model)
         return provider, replace(request, model=routing.model_for(provider, request, spec.model))
-    default = get_provider(project.default_provider or current_app.config["DEFAULT_PROVIDER"])
+    default = get_provider((project and project.default_provider) or current_app.config["DEFAULT_PROVIDER"])
     request = replace(request, model=routing.model_for(default, request))
     if not routing.accepts(default, request):
         able = routing.first_able(request)
@@ -109,6 +109,33 @@ def _route(project: Project, spec: GenerationSpec, request: ProviderRequest):
             provider, model = able
             return provider, replace(request, model=model)
     return default, request  # able, or its refusal says what is possible
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a preset costs on one photo and who would do it, or that no connected service can."""
+
+    preset: Preset
+    available: bool
+    service: str  # "the built-in engine", "fal.ai"…
+    credits: int | None
+    refusal: str | None = None
+
+
+def preset_offers(project: Project | None = None) -> list[Offer]:
+    """Each preset as it would run on one photo of the project (or with the defaults): where and for how much."""
+    offers = []
+    for preset in PRESETS.values():
+        request = ProviderRequest(kind="edit", prompt=preset.prompt, preset=preset, reference_ids=["photo"])
+        provider, request = _route(project, GenerationSpec(preset=preset.id), request)
+        service = getattr(provider, "label", "") or "the built-in engine"
+        try:
+            provider.check(request)
+        except ProviderRefused as refused:
+            offers.append(Offer(preset, False, service, None, str(refused)))
+            continue
+        offers.append(Offer(preset, True, service, _price(provider, request)))
+    return offers
 
 
 def _named_provider(provider_name: str | None, model: str | None):
@@ -129,7 +156,7 @@ def _label_by_default(watermark, preset):
 
 
 def _price(provider, request: ProviderRequest) -> int:
-    outputs = max(1, len(request.reference_ids)) * request.num_images
+    outputs = provider.outputs(request)
     table = {**model_prices(), **current_app.config["CREDIT_PRICES"]}
     key = request.model if request.model in table else provider.name
     return pricing.price(table, key, request.resolution, outputs) * provider.price_factor(request)
@@ -229,6 +256,14 @@ def generations_for_image(image: Image, limit: int = 100) -> list[Generation]:
     query = sa.select(Generation).where(Generation.source_image_id == image.id, Generation.deleted_at.is_(None))
     query = query.options(WITH_OUTPUTS).order_by(Generation.created_at.desc(), Generation.id).limit(limit)
     return list(db.session.scalars(query))
+
+
+def find_by_upstream_request(provider_name: str, upstream_id: str) -> Generation | None:
+    """The generation a provider's request id belongs to, if any."""
+    query = sa.select(Generation).where(
+        Generation.provider == provider_name, Generation.upstream_request_id == upstream_id
+    )
+    return db.session.scalar(query.limit(1))
 
 
 def get_generation_for_user(user, generation_id: str) -> Generation:

@@ -42,11 +42,13 @@ class ProviderResult:
 class ProviderError(Exception):
     """A provider could not produce a result; the message is shown to the person who asked."""
 
-    def __init__(self, message: str, code: str = "provider_error", retryable: bool = False):
+    def __init__(self, message: str, code: str = "provider_error", retryable: bool = False, retry_after=None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.retryable = retryable
+        # The provider's advice, in seconds, on when another attempt may succeed.
+        self.retry_after = retry_after
 
 
 class ProviderRefused(ValueError):

@@ -43,8 +43,7 @@ class RetryLater(ProviderError):
     """A retryable failure carrying the provider's advice (seconds) on when to try again."""
 
     def __init__(self, message: str, code: str, retry_after: float | None = None):
-        super().__init__(message, code=code, retryable=True)
-        self.retry_after = retry_after
+        super().__init__(message, code=code, retryable=True, retry_after=retry_after)
 
 
 class GeminiProvider(RemoteProvider):

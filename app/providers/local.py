@@ -38,6 +38,10 @@ class LocalProvider:
         if request.reference_ids:
             self.steps_for(request)
 
+    def outputs(self, request: ProviderRequest) -> int:
+        """Images one request makes: one per reference photo, or num_images placeholders."""
+        return max(1, len(request.reference_ids)) * request.num_images
+
     def price_factor(self, request: ProviderRequest) -> int:
         """Placeholders are free: they are not a result."""
         return 1 if request.reference_ids else 0

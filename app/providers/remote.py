@@ -102,14 +102,32 @@ class RemoteProvider:
             report(1, STEPS, (outcome.message if outcome else "") or f"Working at {self.label}")
             time.sleep(outcome.retry_after if outcome and outcome.retry_after else delay)
             delay = min(delay * 1.5, current_app.config["PROVIDER_POLL_MAX"])
-            outcome = self.poll(model, upstream_id)
+            outcome = self._poll_once(model, upstream_id)
         return outcome
 
+    def _poll_once(self, model: str, upstream_id: str) -> Outcome:
+        """One look at the upstream request; a passing hiccup (retryable) is only a reason to look again later."""
+        try:
+            return self.poll(model, upstream_id)
+        except ProviderError as error:
+            if not error.retryable:
+                raise
+            return Outcome.waiting(f"Waiting for {self.label} to answer again", retry_after=error.retry_after)
+
     def _download(self, outcome: Outcome) -> list[bytes]:
-        fetched = [outbound.fetch(url, max_bytes=MAX_RESULT_BYTES) for url in outcome.image_urls]
+        try:
+            fetched = [outbound.fetch(url, max_bytes=MAX_RESULT_BYTES) for url in outcome.image_urls]
+        except outbound.OutboundRefused as refused:
+            raise ProviderError(f"{self.label} sent a result we may not download: {refused}", code="bad_result") from None
+        except outbound.OutboundError as error:
+            raise ProviderError(str(error), code="download_failed", retryable=error.retryable) from None
         if not fetched and not outcome.images:
             raise ProviderError(f"{self.label} finished without an image.", code="no_image")
         return fetched + list(outcome.images)
+
+    def outputs(self, request: ProviderRequest) -> int:
+        """Images one request makes: AI models combine the references into num_images results."""
+        return request.num_images
 
 
 def _decode(data: bytes):
