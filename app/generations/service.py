@@ -95,15 +95,16 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     return generation
 
 
-def _route(project: Project, spec: GenerationSpec, request: ProviderRequest):
-    """The provider for a request and the request with its model: as named, else the project's
-    default, else the first AI provider able to do it (when the default cannot)."""
+def _route(project: Project | None, spec: GenerationSpec, request: ProviderRequest):
+    """The provider for a request and the request with its model: as named, else the project's default;
+    when that is the built-in engine and it can only offer a placeholder or nothing, the first AI service able."""
     if spec.provider or spec.model:
         provider = _named_provider(spec.provider, spec.model)
         return provider, replace(request, model=routing.model_for(provider, request, spec.model))
     default = get_provider((project and project.default_provider) or current_app.config["DEFAULT_PROVIDER"])
     request = replace(request, model=routing.model_for(default, request))
-    if not routing.accepts(default, request):
+    built_in = not getattr(default, "models", None)
+    if built_in and (request.kind == "text_to_image" or not routing.accepts(default, request)):
         able = routing.first_able(request)
         if able is not None:
             provider, model = able
