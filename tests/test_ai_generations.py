@@ -197,3 +197,17 @@ def wait_for(condition, message, timeout=60.0):
         assert time.monotonic() < deadline, f"timed out waiting for {message}"
         time.sleep(0.05)
     return True
+
+
+def test_admin_console_shows_each_service_its_state_and_account_credits(app, client, connected):
+    from tests import factories
+
+    admin = factories.make_user(role="admin")
+    client.post("/login", data={"email": admin.email, "password": factories.PASSWORD})
+    for _ in range(app.config["PROVIDER_FAILURE_THRESHOLD"]):
+        routing.record_failure("gemini")
+    page = client.get("/admin").get_data(as_text=True)
+    gemini = page.split('data-service="gemini"')[1].split("</tr>")[0]
+    assert "degraded" in gemini and "gemini-3-pro-image-preview" in gemini
+    nanobanana = page.split('data-service="nanobanana"')[1].split("</tr>")[0]
+    assert "working" in nanobanana and "—" not in nanobanana  # its account balance is shown

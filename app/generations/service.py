@@ -6,7 +6,11 @@ from flask import current_app
 
 from app.catalog import pricing
 from app.catalog.limits import (
-    API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_REFERENCE_IMAGES, OUTPUT_FORMATS, TOO_MANY_REFERENCES,
+    API_STATUSES,
+    DEFAULT_OUTPUT_FORMAT,
+    MAX_REFERENCE_IMAGES,
+    OUTPUT_FORMATS,
+    TOO_MANY_REFERENCES,
 )
 from app.catalog.presets import PRESETS, Preset, UnknownPreset, get_preset
 from app.credits import service as credits
@@ -27,8 +31,8 @@ from app.imaging.overlay import watermark
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
-from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers import routing
+from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers.registry import get_provider, model_prices, provider_for_model
 from app.timeutil import utcnow
 from app.urls import absolute
