@@ -16,7 +16,7 @@ import requests
 
 from app.imaging.io import encode_image
 from app.providers.base import ModelInfo, Outcome, ProviderError, ProviderRequest
-from app.providers.remote import RemoteProvider
+from app.providers.remote import RemoteProvider, read_capped
 
 EDIT_MODEL = "fal-ai/nano-banana-pro/edit"
 TEXT_MODEL = "fal-ai/nano-banana-pro"
@@ -193,12 +193,7 @@ def _waiting_or_failed(trouble: ProviderError) -> Outcome:
 
 def _read_json(response) -> dict:
     """The JSON object of a small answer; an error page that is not JSON reads as {}."""
-    data = b""
-    for chunk in response.iter_content(64 * 1024):
-        data += chunk
-        if len(data) > MAX_JSON_BYTES:
-            raise ProviderError("fal.ai sent an unexpectedly large answer; we stopped reading it.",
-                                code="provider_error")
+    data = read_capped(response, MAX_JSON_BYTES, "fal.ai")
     try:
         body = json.loads(data or b"{}")
     except ValueError:

@@ -18,7 +18,7 @@ import requests
 
 from app.imaging.io import encode_image
 from app.providers.base import ModelInfo, Outcome, ProviderError, ProviderRefused, ProviderRequest
-from app.providers.remote import MAX_RESULT_BYTES, RemoteProvider
+from app.providers.remote import MAX_RESULT_BYTES, RemoteProvider, read_capped
 
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 BOTH = frozenset({"text_to_image", "edit"})
@@ -87,7 +87,7 @@ class GeminiProvider(RemoteProvider):
         try:
             with requests.post(url, data=payload, headers=headers, timeout=(self.timeout, self.read_timeout),
                                stream=True) as response:
-                raw = _read_capped(response)
+                raw = read_capped(response, MAX_RESPONSE_BYTES, self.label)
                 if response.status_code != 200:
                     raise self._http_error(response.status_code, response.headers, _json_or_empty(raw))
         except requests.Timeout:
@@ -208,19 +208,6 @@ def _fit(image):
     smaller = image.copy()
     smaller.thumbnail((MAX_REFERENCE_SIDE, MAX_REFERENCE_SIDE))
     return smaller
-
-
-def _read_capped(response) -> bytes:
-    declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-        raise ProviderError("Google Gemini sent back an answer larger than we accept.", code="bad_result")
-    chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=1024 * 1024):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise ProviderError("Google Gemini sent back an answer larger than we accept.", code="bad_result")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _json_or_empty(raw: bytes) -> dict:

@@ -22,7 +22,7 @@ import requests
 
 from app import urls
 from app.providers.base import ModelInfo, Outcome, ProviderError, ProviderRequest
-from app.providers.remote import RemoteProvider
+from app.providers.remote import RemoteProvider, read_capped
 
 CALLBACK_PATH = "/webhooks/nanobanana"
 MAX_JSON_BYTES = 1024 * 1024
@@ -90,21 +90,11 @@ class NanobananaProvider(RemoteProvider):
                 method, self.base_url + path, headers={"Authorization": f"Bearer {self.api_key}"},
                 timeout=(min(self.timeout, 10.0), self.timeout), stream=True, **kwargs,
             ) as response:
-                raw, status = read_capped(response), response.status_code
+                raw, status = read_capped(response, MAX_JSON_BYTES, self.label), response.status_code
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
             message = "Could not reach nanobanana; this is usually a passing network problem."
             raise ProviderError(message, "provider_unreachable", retryable=True) from None
         return envelope_data(status, raw)
-
-
-def read_capped(response) -> bytes:
-    """The body, read no further than one byte past MAX_JSON_BYTES."""
-    raw = b""
-    for chunk in response.iter_content(64 * 1024):
-        raw += chunk
-        if len(raw) > MAX_JSON_BYTES:
-            break
-    return raw
 
 
 def generate_body(request: ProviderRequest) -> dict:
@@ -128,8 +118,6 @@ def generate_body(request: ProviderRequest) -> dict:
 
 def envelope_data(status: int, raw: bytes):
     """Unwrap {code, msg, data}; the body's code decides, the HTTP status only when there is no envelope."""
-    if len(raw) > MAX_JSON_BYTES:
-        raise ProviderError("nanobanana sent an answer too large to be one of its replies.", "provider_bad_answer")
     try:
         body = json.loads(raw)
     except ValueError:

@@ -130,6 +130,21 @@ class RemoteProvider:
         return request.num_images
 
 
+def read_capped(response, max_bytes: int, who: str) -> bytes:
+    """An upstream answer's body, refused once it is larger than max_bytes (as declared or as streamed)."""
+    too_large = ProviderError(f"{who} sent an answer too large to accept; we stopped reading it.", code="bad_result")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _decode(data: bytes):
     try:
         return load_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"]).image

@@ -21,10 +21,12 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
+
+from tests.upstreams import LocalServer
 
 EDIT_MODEL = "fal-ai/nano-banana-pro/edit"
 TEXT_MODEL = "fal-ai/nano-banana-pro"
@@ -65,7 +67,7 @@ class QueuedRequest:
         return self.steps[min(self.polls, len(self.steps) - 1)]
 
 
-class FalQueue:
+class FalQueue(LocalServer):
     """The server and everything it saw; use as a context manager (or start() and stop())."""
 
     def __init__(self, key: str = "test-fal-key"):
@@ -79,27 +81,11 @@ class FalQueue:
         self._scripts: list[Script] = []
         self._failures: dict[str, list] = {"submit": [], "status": []}
         self.lock = threading.Lock()
-        handler = type("Handler", (FalHandler,), {"queue": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(type("Handler", (FalHandler,), {"queue": self}))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> "FalQueue":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "FalQueue":
-        return self.start()
-
-    def __exit__(self, *_exc) -> None:
-        self.stop()
+        return self.base_url
 
     def script(self, **behaviour) -> Script:
         """How the next submission behaves (scripts are used in the order they were added)."""

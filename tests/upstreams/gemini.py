@@ -16,10 +16,12 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, ImageDraw
+
+from tests.upstreams import LocalServer
 
 API_KEY = "test-gemini-key-0123456789"
 MODELS = {"gemini-2.5-flash-image", "gemini-3-pro-image-preview"}
@@ -117,7 +119,7 @@ def held(release: threading.Event):
     return answer
 
 
-class GeminiUpstream:
+class GeminiUpstream(LocalServer):
     """The server and the test's handle on it."""
 
     def __init__(self, api_key: str = API_KEY):
@@ -127,21 +129,7 @@ class GeminiUpstream:
         self.mime = "image/png"
         self.entered = threading.Event()
         self._script = deque()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> "GeminiUpstream":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self))
 
     def answer_next(self, *answers) -> None:
         """Answer the next requests with these, in order; then with images again."""

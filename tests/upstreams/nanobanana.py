@@ -19,11 +19,13 @@ import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from PIL import Image
+
+from tests.upstreams import LocalServer
 
 API_KEY = "nb-test-key-7f3a9c"
 TYPES = ("TEXTTOIAMGE", "IMAGETOIAMGE")
@@ -68,7 +70,7 @@ class Task:
         return self.flag if self.settled.is_set() else 0
 
 
-class NanobananaUpstream:
+class NanobananaUpstream(LocalServer):
     """The server and the test's handle on it: recorded requests, tasks, forced answers, callbacks."""
 
     def __init__(self, api_key: str = API_KEY):
@@ -79,20 +81,7 @@ class NanobananaUpstream:
         self._forced: deque = deque()
         self._finish_new: tuple[int, str] | None = None
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> "NanobananaUpstream":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self))
 
     # The test's controls.
     def answer_next(self, code: int, msg: str = "forced by the test", http_status: int = 200) -> None:
