@@ -5,6 +5,7 @@ from flask import Flask
 
 from app import cli, database, errors, extensions, logs, models, web  # noqa: F401 (models registers the tables)
 from app.config import PROJECT_ROOT, load_config, persistent_secret
+from app.providers import registry
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -27,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.htmx.init_app(app)
     extensions.redis_queues.init_app(app)
+    registry.configure(app)
     web.register_blueprints(app)
     errors.register_error_handlers(app)
     cli.register_commands(app)

@@ -40,6 +40,11 @@ def env_float(environ, name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+def env_list(environ, name: str) -> tuple[str, ...]:
+    """A comma-separated list setting, lower-cased, blanks dropped."""
+    return tuple(item.strip().lower() for item in (environ.get(name) or "").split(",") if item.strip())
+
+
 def env_bool(environ, name: str, default: bool) -> bool:
     """A boolean setting: 1/true/yes/on or 0/false/no/off."""
     raw = (environ.get(name) or "").strip().lower()
@@ -103,6 +108,23 @@ def load_config(environ=None) -> dict:
         "LOW_BALANCE_THRESHOLD": env_int(environ, "LOW_BALANCE_THRESHOLD", 10),
         "CREDIT_PRICES": load_prices(environ.get("CREDIT_PRICES")),
         "DEFAULT_PROVIDER": env_str(environ, "DEFAULT_PROVIDER", "local"),
+        # AI providers: each is available once its key is set; base URLs point tests at local servers.
+        "FAL_KEY": environ.get("FAL_KEY") or None,
+        "FAL_QUEUE_URL": env_str(environ, "FAL_QUEUE_URL", "https://queue.fal.run"),
+        "NANOBANANA_API_KEY": environ.get("NANOBANANA_API_KEY") or None,
+        "NANOBANANA_BASE_URL": env_str(environ, "NANOBANANA_BASE_URL", "https://api.nanobananaapi.ai"),
+        "GEMINI_API_KEY": environ.get("GEMINI_API_KEY") or None,
+        "GEMINI_BASE_URL": env_str(environ, "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
+        # AI providers in the order requests fall back through after retryable failures.
+        "PROVIDER_ORDER": env_list(environ, "PROVIDER_ORDER") or ("fal", "nanobanana", "gemini"),
+        # This many retryable failures in a row cool a provider down for PROVIDER_COOLDOWN seconds.
+        "PROVIDER_FAILURE_THRESHOLD": env_int(environ, "PROVIDER_FAILURE_THRESHOLD", 5),
+        "PROVIDER_COOLDOWN": env_int(environ, "PROVIDER_COOLDOWN", 120),
+        # Seconds between polls of a provider's queue (growing to the maximum), unless it advises otherwise.
+        "PROVIDER_POLL_INTERVAL": env_float(environ, "PROVIDER_POLL_INTERVAL", 2.0),
+        "PROVIDER_POLL_MAX": env_float(environ, "PROVIDER_POLL_MAX", 15.0),
+        # Hosts outgoing fetches may reach although they resolve to private addresses (comma-separated).
+        "OUTBOUND_ALLOWLIST": env_list(environ, "OUTBOUND_ALLOWLIST"),
         "JOB_TIMEOUT": env_int(environ, "JOB_TIMEOUT", 300),
         "ABANDON_GRACE": env_int(environ, "ABANDON_GRACE", 60),
         "MAX_ATTEMPTS": env_int(environ, "MAX_ATTEMPTS", 3),

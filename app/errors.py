@@ -11,7 +11,7 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-API_PREFIXES = ("/api/", "/v1/", "/fal/")
+API_PREFIXES = ("/api/", "/v1/", "/fal/", "/webhooks/")
 
 
 class ApiError(Exception):

@@ -21,6 +21,13 @@ def absolute(path: str) -> str:
     return base_url() + path
 
 
+def app_path(endpoint: str, **values) -> str:
+    """url_for's path, also outside a request (a job building URLs for a provider or a callback)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+
+
 def public_url_for(endpoint: str, **values) -> str:
     """url_for, absolute on the public base URL."""
-    return absolute(url_for(endpoint, **values))
+    return absolute(app_path(endpoint, **values))

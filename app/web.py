@@ -31,8 +31,12 @@ def register_blueprints(app) -> None:
     from app.images.routes import bp as images_bp
     from app.live.routes import bp as live_bp
     from app.projects.routes import bp as projects_bp
+    from app.providers.routes import bp as upstreams_bp
 
-    for blueprint in (auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp):
+    blueprints = (
+        auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp, upstreams_bp
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
     # The forms offer and state the same choices and limits the checks enforce.

@@ -11,6 +11,7 @@ from app.generations import lifecycle, service
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.imaging.errors import ImageRejected
+from app.providers import routing
 from app.providers.base import ProviderError
 from app.timeutil import utcnow
 
@@ -28,9 +29,14 @@ def run_generation(generation_id: str) -> None:
         return
     db.session.commit()
     try:
-        result = service.run_provider(generation, report=lambda *step: _report(generation, *step))
+        result = service.run_provider(
+            generation,
+            report=lambda *step: _report(generation, *step),
+            remember=lambda upstream_id: _remember(generation, upstream_id),
+        )
         lifecycle.complete_generation(generation, result)
         db.session.commit()
+        routing.record_success(generation.provider)
     except Exception as error:
         db.session.rollback()
         db.session.refresh(generation)
@@ -60,11 +66,31 @@ def _settle_failure(generation: Generation, error: Exception) -> bool:
         return True
     code, message, retryable = describe_failure(error)
     log.warning("generation %s failed: %s (%s)", generation.id, message, code)
-    retried = retryable and lifecycle.retry_later(generation, code, message) is not None
+    if isinstance(error, ProviderError) and retryable:
+        routing.record_failure(generation.provider)
+    retried = retryable and _retry(generation, error, code, message)
     if not retried:
         lifecycle.fail_generation(generation, code, message)
     db.session.commit()
     return False
+
+
+def _retry(generation: Generation, error: Exception, code: str, message: str) -> bool:
+    """Another attempt: after a provider's failure a fresh upstream request, on the next provider able to do it."""
+    if not isinstance(error, ProviderError):
+        # A timeout or a lost worker: the upstream request (if any) may still finish, so it is resumed.
+        return lifecycle.retry_later(generation, code, message) is not None
+    takeover = service.fallback_for(generation)
+    delay = lifecycle.retry_later(
+        generation, code, message, at_least=error.retry_after, upstream_request_id=None, **takeover
+    )
+    return delay is not None
+
+
+def _remember(generation: Generation, upstream_id: str) -> None:
+    """Commit the provider's request id before waiting on it, so a lost worker's successor resumes it."""
+    lifecycle.record_upstream_request(generation, upstream_id)
+    db.session.commit()
 
 
 def _report(generation: Generation, done: int, total: int, message: str) -> None:

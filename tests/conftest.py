@@ -16,6 +16,8 @@ from app.projects.models import Workspace
 from app.providers import registry
 from tests import factories
 from tests.gate import Gate, GateProvider
+from tests.upstreams.nanobanana import NanobananaUpstream
+from tests.upstreams.fal import FalQueue
 
 
 @pytest.fixture(scope="session")
@@ -155,3 +157,28 @@ def gate(app, monkeypatch):
     """A provider whose runs wait until the test opens the gate; registered here and in start_gate_worker's workers."""
     monkeypatch.setitem(registry.PROVIDERS, GateProvider.name, GateProvider())
     return Gate()
+
+
+@pytest.fixture
+def fal_queue():
+    """A fal.ai queue on 127.0.0.1 (tests/upstreams/fal.py) that wants the key "test-fal-key"."""
+    with FalQueue(key="test-fal-key") as server:
+        yield server
+
+
+@pytest.fixture
+def gemini_upstream():
+    """A Gemini API on 127.0.0.1 speaking the documented generateContent format (tests/upstreams/gemini.py)."""
+    from tests.upstreams.gemini import GeminiUpstream
+
+    upstream = GeminiUpstream().start()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture
+def nanobanana_upstream():
+    """A nanobananaapi.ai stand-in on 127.0.0.1 speaking its documented wire format (tests/upstreams/nanobanana.py)."""
+    upstream = NanobananaUpstream().start()
+    yield upstream
+    upstream.stop()

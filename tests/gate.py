@@ -26,7 +26,7 @@ class GateProvider(LocalProvider):
 
     name = "gate"
 
-    def run(self, request, report):
+    def run(self, request, report, remember=None):
         report(0, 1, "Waiting at the gate")
         connection = redis_queues.connection
         connection.rpush(ENTERED_KEY, os.getpid())

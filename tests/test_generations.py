@@ -67,7 +67,7 @@ def test_preset_needing_ai_provider_is_refused_on_local(api_client):
     image_id = api_upload(api_client, "kitchen_02.jpg")
     response = api_client.post("/api/v1/generations", json={"preset": "declutter", "referenceImages": [image_id]})
     assert response.status_code == 400
-    assert "needs an AI provider" in response.get_json()["error"]["message"]
+    assert "needs an AI image service" in response.get_json()["error"]["message"]
     assert db.session.scalar(db.select(db.func.count(Generation.id))) == 0
 
 

@@ -9,10 +9,9 @@ from openapi_spec_validator import validate as validate_openapi
 
 from app.apidocs.schemas import REQUEST_SCHEMAS, SCHEMAS, validate
 from app.apidocs.spec import build_spec
-from app.errors import ApiError
+from app.errors import API_PREFIXES, ApiError
 from tests.factories import photo_bytes
 
-API_PREFIXES = ("/api/", "/v1/", "/fal/")
 DOCUMENT_PATHS = {"/api/openapi.json", "/api/docs"}
 
 

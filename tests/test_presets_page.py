@@ -5,6 +5,7 @@ import os
 from PIL import Image as PILImage
 
 from app.catalog.presets import PRESETS
+from app.providers import registry
 
 
 def test_presets_page_lists_every_preset_with_before_after_for_local_ones(client):
@@ -12,9 +13,9 @@ def test_presets_page_lists_every_preset_with_before_after_for_local_ones(client
     for preset in PRESETS.values():
         section = page.split(f'id="preset-{preset.id}"')[1].split("</article>")[0]
         if preset.needs_ai_provider:
-            assert "AI provider" in section and "<img-comparison-slider" not in section
+            assert "needs an AI image service" in section and "<img-comparison-slider" not in section
         else:
-            assert "<img-comparison-slider" in section
+            assert "<img-comparison-slider" in section and "1 credit per photo, done by the built-in engine" in section
     after_url = page.split('id="preset-day-to-dusk"')[1].split('slot="second" src="')[1].split('"')[0]
     after = client.get(after_url.replace("&amp;", "&"))
     assert after.status_code == 200
@@ -28,3 +29,13 @@ def test_sample_renders_are_cached_in_storage(client, app):
     client.get("/presets")
     local_presets = [preset for preset in PRESETS.values() if not preset.needs_ai_provider]
     assert sorted(os.listdir(samples_dir)) == first and len(first) == len(local_presets)
+
+
+def test_presets_page_says_who_does_each_ai_preset_and_its_price_once_a_service_is_connected(app, client, fal_queue):
+    app.config.update(FAL_KEY="test-fal-key", FAL_QUEUE_URL=fal_queue.url)
+    registry.configure(app)
+    page = client.get("/presets").get_data(as_text=True)
+    staging = page.split('id="preset-virtual-staging-scandinavian"')[1].split("</article>")[0]
+    assert "4 credits per photo, done by fal.ai" in staging
+    enhance = page.split('id="preset-enhance"')[1].split("</article>")[0]
+    assert "done by the built-in engine" in enhance

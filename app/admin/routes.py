@@ -107,6 +107,7 @@ def overview():
     return render_template(
         "admin/overview.html",
         queues=service.queue_overview(),
+        services=service.provider_overview(),
         statuses=service.status_counts(),
         usage=service.usage_by_day(),
     )

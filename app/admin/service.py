@@ -16,6 +16,8 @@ from app.generations import service as generations
 from app.generations.models import Generation, GenerationStatus
 from app.pagination import MAX_INTEGER, Page, paginate
 from app.projects.models import Membership, Project, Workspace
+from app.providers import registry, routing
+from app.providers.base import ProviderError
 from app.timeutil import utcnow
 
 PAGE_SIZE = 50  # the console's default limit
@@ -52,6 +54,37 @@ def queue_overview() -> dict:
         message = f"Redis is unreachable ({error}); queue and worker figures are unavailable."
         return {"queues": [], "workers": [], "error": message}
     return {"queues": queues, "workers": workers, "error": None}
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One image service as the admin console shows it."""
+
+    name: str
+    label: str
+    models: list[str]
+    cooling_down: bool
+    account_credits: str | None  # what the provider's own account has left, where it says
+
+
+def provider_overview() -> list[ServiceStatus]:
+    """Every image service: its models, whether it is cooling down after failures, and its account balance."""
+    statuses = []
+    for name, provider in sorted(registry.all_providers().items()):
+        statuses.append(ServiceStatus(
+            name, getattr(provider, "label", "") or "Built-in engine", registry.model_ids(provider),
+            routing.is_cooling_down(name), _account_credits(provider),
+        ))
+    return statuses
+
+
+def _account_credits(provider) -> str | None:
+    if not hasattr(provider, "credit_balance"):
+        return None
+    try:
+        return f"{provider.credit_balance():g}"
+    except ProviderError as error:
+        return f"unknown ({error.message})"
 
 
 def status_counts() -> dict[str, int]:

@@ -44,6 +44,8 @@ class Preset:
     prompt: str
     local_pipeline: tuple[Step, ...] | None
     kind: str = "edit"
+    # Listing rules ask for altered photos to say so: these carry the "Virtually staged" label unless turned off.
+    labelled: bool = False
 
     @property
     def needs_ai_provider(self) -> bool:
@@ -85,6 +87,7 @@ def _staging_preset(style: str, furnishing: str) -> Preset:
         room_types=STAGING_ROOM_TYPES,
         prompt=_staging_text(furnishing, "room"),
         local_pipeline=None,
+        labelled=True,
     )
 
 

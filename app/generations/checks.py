@@ -1,14 +1,21 @@
 """The rules a generation request must meet, each raising ApiError with a message a person can act on."""
 from app.catalog.limits import (
-    MAX_NUM_IMAGES, MAX_PRIORITY, MAX_PROMPT_LENGTH, MAX_WATERMARK_LENGTH, MIN_PRIORITY, NUM_IMAGES_RULE, PRIORITY_RULE,
-    PROMPT_REQUIRED, PROMPT_TOO_LONG, WATERMARK_RULE,
+    MAX_NUM_IMAGES,
+    MAX_PRIORITY,
+    MAX_PROMPT_LENGTH,
+    MAX_WATERMARK_LENGTH,
+    MIN_PRIORITY,
+    NUM_IMAGES_RULE,
+    PRIORITY_RULE,
+    PROMPT_REQUIRED,
+    PROMPT_TOO_LONG,
+    WATERMARK_RULE,
 )
 from app.errors import ApiError
 from app.images.aliases import ensure_alias_free, validate_alias
 from app.imaging.geometry import parse_aspect_ratio
 from app.imaging.overlay import DEFAULT_LABEL
 from app.projects.models import Project
-
 
 AUTO_ENHANCE_WORDING = (
     "Professional real-estate photograph, natural light, true-to-life colours, straight verticals, "

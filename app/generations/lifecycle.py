@@ -76,6 +76,12 @@ def record_progress(generation: Generation, done: int, total: int, message: str)
     announce_after_commit(generation)
 
 
+def record_upstream_request(generation: Generation, upstream_id: str) -> None:
+    """Note the AI provider's id for the request it is working on (resumed, not resubmitted, after a crash)."""
+    generation.upstream_request_id = upstream_id[:255]
+    db.session.flush()
+
+
 def complete_generation(generation: Generation, result) -> bool:
     """Store the outputs as images of the project, mark the generation succeeded and capture its credits."""
     project = db.session.get(Project, generation.project_id)
@@ -102,19 +108,23 @@ def fail_generation(generation: Generation, code: str, message: str) -> bool:
     return end_unsuccessfully(generation, GenerationStatus.FAILED, code, message)
 
 
-def retry_later(generation: Generation, code: str, message: str, backoff: bool = True) -> int | None:
+def retry_later(
+    generation: Generation, code: str, message: str, backoff: bool = True, at_least: float | None = None, **changes
+) -> int | None:
     """Put a running generation back in the queue for another attempt; the delay, or None if none are left.
 
-    Without backoff it runs again at once (its worker was lost; the work itself did not fail).
+    Without backoff it runs again at once (its worker was lost; the work itself did not fail); never
+    sooner than `at_least` seconds when the provider advised that. `changes` set columns for the next attempt: another provider and model, or no upstream request to resume.
     """
     if generation.attempts >= current_app.config["MAX_ATTEMPTS"]:
         return None
     delay = current_app.config["RETRY_BACKOFF"] * 2 ** (generation.attempts - 1) if backoff else 0
+    delay = max(delay, round(at_least or 0))  # the provider's advice, when it gave one
     moved = transition(
         generation, GenerationStatus.QUEUED, [GenerationStatus.PROCESSING],
         rq_job_id=f"{generation.id}-{generation.attempts + 1}",
         error_code=code, error_message=f"{message} Retrying (attempt {generation.attempts + 1}).",
-        progress_done=0, progress_message="Waiting to retry",
+        progress_done=0, progress_message="Waiting to retry", **changes,
     )
     if not moved:
         return None

@@ -59,7 +59,8 @@ class Generation(db.Model):
     is_placeholder: Mapped[bool] = mapped_column(default=False)
     provider: Mapped[str] = mapped_column(sa.String(32))
     model: Mapped[str | None] = mapped_column(sa.String(100))
-    upstream_request_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The AI provider's id for the request working on this generation (looked up when it calls back).
+    upstream_request_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     priority: Mapped[int] = mapped_column(default=0)
     # The RQ job of the current attempt: the generation id first, "<id>-<attempt>" for retries.
     rq_job_id: Mapped[str | None] = mapped_column(sa.String(64))

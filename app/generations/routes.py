@@ -39,7 +39,8 @@ def create(image_id: str):
 @bp.get("/presets")
 def presets():
     """The preset catalogue with a before/after of each on a sample photo."""
-    return render_template("generations/presets.html", catalogue=samples.catalogue())
+    offers = {offer.preset.id: offer for offer in service.preset_offers()}
+    return render_template("generations/presets.html", catalogue=samples.catalogue(), offers=offers)
 
 
 @bp.get("/projects/<id:project_id>/generations")

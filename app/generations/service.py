@@ -1,12 +1,18 @@
 """Creating and reading generations; their state changes live in lifecycle.py."""
+from dataclasses import dataclass, replace
+
 import sqlalchemy as sa
 from flask import current_app
 
 from app.catalog import pricing
 from app.catalog.limits import (
-    API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_REFERENCE_IMAGES, OUTPUT_FORMATS, TOO_MANY_REFERENCES,
+    API_STATUSES,
+    DEFAULT_OUTPUT_FORMAT,
+    MAX_REFERENCE_IMAGES,
+    OUTPUT_FORMATS,
+    TOO_MANY_REFERENCES,
 )
-from app.catalog.presets import UnknownPreset, get_preset
+from app.catalog.presets import PRESETS, Preset, UnknownPreset, get_preset
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
@@ -18,16 +24,18 @@ from app.generations.spec import GenerationSpec
 from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image, get_image
-from app.images.storage import storage
+from app.images.storage import file_url, storage
 from app.imaging.geometry import RESOLUTIONS
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
+from app.providers import routing
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
-from app.providers.registry import get_provider, provider_for_model
+from app.providers.registry import get_provider, model_prices, provider_for_model
 from app.timeutil import utcnow
+from app.urls import absolute
 
 # Lists show each generation's outputs: load them for the whole page in one more query.
 WITH_OUTPUTS = sa.orm.selectinload(Generation.outputs)
@@ -43,7 +51,6 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     named_flow = flows.get_flow(project, spec.flow_id) if spec.flow_id else None
     references = _resolve_references(project, spec.references, named_flow)
     checks.check_assignments(project, spec.alias, spec.flow_alias)
-    provider = _choose_provider(project, spec.provider, spec.model)
     request = ProviderRequest(
         kind="enhance" if spec.preset == "enhance" else ("edit" if references else "text_to_image"),
         prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
@@ -53,6 +60,7 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
         num_images=checks.check_num_images(spec.num_images, references),
     )
+    provider, request = _route(project, spec, request)
     try:
         provider.check(request)
     except ProviderRefused as refused:
@@ -77,9 +85,9 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         resolution=request.resolution,
         num_images=request.num_images,
         output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
-        watermark=checks.check_watermark(spec.watermark),
+        watermark=checks.check_watermark(_label_by_default(spec.watermark, preset)),
         provider=provider.name,
-        model=spec.model,
+        model=request.model,
         priority=checks.check_priority(spec.priority),
         cost=_price(provider, request),
     )
@@ -91,22 +99,72 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     return generation
 
 
-def _choose_provider(project: Project, provider_name: str | None, model: str | None):
-    """The provider named, else the one serving the model, else the project's or the default."""
-    if provider_name:
-        provider = get_provider(provider_name)
-        if model and provider_for_model(model) is not provider:
-            raise ApiError(f"Model '{model}' is not served by provider '{provider_name}'.")
-        return provider
-    if model:
+def _route(project: Project | None, spec: GenerationSpec, request: ProviderRequest):
+    """The provider for a request and the request with its model: as named, else the project's default;
+    when that is the built-in engine and it can only offer a placeholder or nothing, the first AI service able."""
+    if spec.provider or spec.model:
+        provider = _named_provider(spec.provider, spec.model)
+        return provider, replace(request, model=routing.model_for(provider, request, spec.model))
+    default = get_provider((project and project.default_provider) or current_app.config["DEFAULT_PROVIDER"])
+    request = replace(request, model=routing.model_for(default, request))
+    built_in = not getattr(default, "models", None)
+    if built_in and (request.kind == "text_to_image" or not routing.accepts(default, request)):
+        able = routing.first_able(request)
+        if able is not None:
+            provider, model = able
+            return provider, replace(request, model=model)
+    return default, request  # able, or its refusal says what is possible
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a preset costs on one photo and who would do it, or that no connected service can."""
+
+    preset: Preset
+    available: bool
+    service: str  # "the built-in engine", "fal.ai"…
+    credits: int | None
+    refusal: str | None = None
+
+
+def preset_offers(project: Project | None = None) -> list[Offer]:
+    """Each preset as it would run on one photo of the project (or with the defaults): where and for how much."""
+    offers = []
+    for preset in PRESETS.values():
+        request = ProviderRequest(kind="edit", prompt=preset.prompt, preset=preset, reference_ids=["photo"])
+        provider, request = _route(project, GenerationSpec(preset=preset.id), request)
+        service = getattr(provider, "label", "") or "the built-in engine"
+        try:
+            provider.check(request)
+        except ProviderRefused as refused:
+            offers.append(Offer(preset, False, service, None, str(refused)))
+            continue
+        offers.append(Offer(preset, True, service, _price(provider, request)))
+    return offers
+
+
+def _named_provider(provider_name: str | None, model: str | None):
+    """The provider named, checked against the model when both are given, or the one serving the model."""
+    if not provider_name:
         return provider_for_model(model)
-    return get_provider(project.default_provider or current_app.config["DEFAULT_PROVIDER"])
+    provider = get_provider(provider_name)
+    if model and provider_for_model(model) is not provider:
+        raise ApiError(f"Model '{model}' is not served by provider '{provider_name}'.")
+    return provider
+
+
+def _label_by_default(watermark, preset):
+    """Presets that alter a room carry the disclosure label unless the caller turned it off (false)."""
+    if watermark is None and preset is not None and preset.labelled:
+        return True
+    return watermark
 
 
 def _price(provider, request: ProviderRequest) -> int:
-    outputs = max(1, len(request.reference_ids)) * request.num_images
-    table = current_app.config["CREDIT_PRICES"]
-    return pricing.price(table, provider.name, request.resolution, outputs) * provider.price_factor(request)
+    outputs = provider.outputs(request)
+    table = {**model_prices(), **current_app.config["CREDIT_PRICES"]}
+    key = request.model if request.model in table else provider.name
+    return pricing.price(table, key, request.resolution, outputs) * provider.price_factor(request)
 
 
 def _resolve_preset(preset_id: str | None):
@@ -126,26 +184,51 @@ def _resolve_references(project: Project, reference_ids: list, flow) -> list[Ima
     return [resolve_reference(project, reference, flow) for reference in reference_ids]
 
 
-def run_provider(generation: Generation, report) -> ProviderResult:
-    """Load the generation's reference photos, let its provider do the work, and label the results."""
+def request_of(generation: Generation) -> ProviderRequest:
+    """The provider-neutral request a generation row describes (without its photos loaded)."""
+    return ProviderRequest(
+        kind=generation.kind,
+        prompt=generation.prompt,
+        preset=get_preset(generation.preset) if generation.preset else None,
+        reference_ids=list(generation.reference_image_ids),
+        aspect_ratio=generation.aspect_ratio,
+        resolution=generation.resolution,
+        num_images=generation.num_images,
+        model=generation.model,
+    )
+
+
+def fallback_for(generation: Generation) -> dict:
+    """The provider and model the next attempt should use after a provider failed: the next able one
+    in PROVIDER_ORDER (nothing changes when there is none, or the local engine did the work)."""
+    if not getattr(get_provider(generation.provider), "models", None):
+        return {}
+    able = routing.next_able(request_of(generation), after=generation.provider)
+    if able is None:
+        return {}
+    provider, model = able
+    return {"provider": provider.name, "model": model}
+
+
+def run_provider(generation: Generation, report, remember) -> ProviderResult:
+    """Load the generation's reference photos, let its provider do the work, and label the results.
+
+    `remember(upstream_id)` stores (and commits) an AI provider's request id before it is waited on.
+    """
     report(0, 1, "Loading the photo")
     project = db.session.get(Project, generation.project_id)
     max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
     rows = [get_image(project, image_id) for image_id in generation.reference_image_ids]
     references = [load_photo(storage().get(row.storage_key), max_pixels=max_pixels).image for row in rows]
     focal = (rows[0].focal_x, rows[0].focal_y) if rows and rows[0].focal_x is not None else None
-    request = ProviderRequest(
-        kind=generation.kind,
-        prompt=generation.prompt,
-        preset=get_preset(generation.preset) if generation.preset else None,
-        reference_ids=list(generation.reference_image_ids),
+    request = replace(
+        request_of(generation),
         references=references,
-        aspect_ratio=generation.aspect_ratio,
-        resolution=generation.resolution,
-        num_images=generation.num_images,
         focal_point=focal,
+        reference_urls=[absolute(file_url(row.storage_key)) for row in rows],
+        upstream_id=generation.upstream_request_id,
     )
-    result = get_provider(generation.provider).run(request, report)
+    result = get_provider(generation.provider).run(request, report, remember)
     if generation.watermark:
         return ProviderResult([watermark(image, text=generation.watermark) for image in result.images], result.placeholder)
     return result
@@ -178,6 +261,14 @@ def generations_for_image(image: Image, limit: int = 100) -> list[Generation]:
     query = sa.select(Generation).where(Generation.source_image_id == image.id, Generation.deleted_at.is_(None))
     query = query.options(WITH_OUTPUTS).order_by(Generation.created_at.desc(), Generation.id).limit(limit)
     return list(db.session.scalars(query))
+
+
+def find_by_upstream_request(provider_name: str, upstream_id: str) -> Generation | None:
+    """The generation a provider's request id belongs to, if any."""
+    query = sa.select(Generation).where(
+        Generation.provider == provider_name, Generation.upstream_request_id == upstream_id
+    )
+    return db.session.scalar(query.limit(1))
 
 
 def get_generation_for_user(user, generation_id: str) -> Generation:

@@ -55,7 +55,7 @@ class GenerationSpec:
             aspect_ratio=form.get("aspect_ratio") or None,
             resolution=form.get("resolution") or None,
             output_format=form.get("output_format") or None,
-            watermark=form.get("watermark") or None,
+            watermark=_form_label(form.get("watermark")),
         )
 
     @classmethod
@@ -81,3 +81,10 @@ class GenerationSpec:
         if aspect_ratio is not None:
             spec = replace(spec, aspect_ratio=aspect_ratio)
         return spec
+
+
+def _form_label(value: str | None):
+    """The page's label choice: automatic (None: staged rooms only), "off", or the label text for every result."""
+    if value == "off":
+        return False
+    return value or None

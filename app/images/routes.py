@@ -18,12 +18,11 @@ from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body
-from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.flows import service as flows
 from app.generations.estimates import queue_estimates
-from app.generations.service import generations_for_image
+from app.generations.service import generations_for_image, preset_offers
 from app.images import service
 from app.images.aliases import resolve_alias, set_project_alias
 from app.images.serializers import image_json
@@ -65,12 +64,13 @@ def upload(project_id: int):
 @login_required
 def detail(image_id: str):
     image = service.get_image_for_user(current_user, image_id)
+    project = get_project_for_user(current_user, image.project_id)
     generations = generations_for_image(image)
     return render_template(
         "images/detail.html",
         image=image,
-        project=get_project_for_user(current_user, image.project_id),
-        presets=PRESETS,
+        project=project,
+        offers=preset_offers(project),
         generations=generations,
         estimates=queue_estimates(generations),
     )

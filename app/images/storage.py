@@ -5,7 +5,9 @@ import os
 import time
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
+
+from app.urls import app_path
 
 SAFE_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_./")
 
@@ -68,4 +70,4 @@ def file_url(key: str, download_name: str | None = None) -> str:
     params = sign(key)
     if download_name:
         params["download"] = download_name
-    return url_for("images.file", key=key, **params)
+    return app_path("images.file", key=key, **params)

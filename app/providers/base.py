@@ -24,6 +24,11 @@ class ProviderRequest:
     resolution: str | None = None
     num_images: int = 1
     focal_point: tuple[float, float] | None = None
+    # For AI providers: the model asked for, the references as signed absolute URLs (for
+    # upstreams that fetch inputs themselves), and the upstream request to resume, if any.
+    model: str | None = None
+    reference_urls: list[str] = field(default_factory=list)
+    upstream_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,12 +42,51 @@ class ProviderResult:
 class ProviderError(Exception):
     """A provider could not produce a result; the message is shown to the person who asked."""
 
-    def __init__(self, message: str, code: str = "provider_error", retryable: bool = False):
+    def __init__(self, message: str, code: str = "provider_error", retryable: bool = False, retry_after=None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.retryable = retryable
+        # The provider's advice, in seconds, on when another attempt may succeed.
+        self.retry_after = retry_after
 
 
 class ProviderRefused(ValueError):
     """A request the provider cannot honour, found before any work is queued."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What one model can do and what it costs; requests it cannot do are refused before credits move."""
+
+    id: str
+    capabilities: frozenset[str]  # of "text_to_image", "edit"
+    resolutions: tuple[str, ...] = ("1K",)
+    aspect_ratios: tuple[str, ...] | None = None  # None: whatever the request asks
+    max_images: int = 4
+    max_references: int = 8
+    price: int = 4  # credits per output image at 1K (2K costs ×2, 4K ×4)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where an upstream request stands: still waiting, done with its images, or failed."""
+
+    state: str  # "waiting", "done" or "failed"
+    message: str = ""  # for the person watching, e.g. "In the provider's queue (position 3)"
+    image_urls: tuple[str, ...] = ()  # results to download into our storage (done)
+    images: tuple[bytes, ...] = ()  # results sent inline (done)
+    error: ProviderError | None = None  # why it failed (failed)
+    retry_after: float | None = None  # the provider's advice on when to look again
+
+    @classmethod
+    def waiting(cls, message: str = "", retry_after: float | None = None) -> "Outcome":
+        return cls("waiting", message=message, retry_after=retry_after)
+
+    @classmethod
+    def done(cls, image_urls=(), images=()) -> "Outcome":
+        return cls("done", image_urls=tuple(image_urls), images=tuple(images))
+
+    @classmethod
+    def failed(cls, error: ProviderError) -> "Outcome":
+        return cls("failed", error=error)

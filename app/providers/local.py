@@ -21,11 +21,11 @@ class LocalProvider:
     def _edit_steps(self, request: ProviderRequest) -> list[tuple[str, dict]]:
         if request.preset is not None:
             if request.preset.local_pipeline is None:
-                local_presets = ", ".join(p.id for p in PRESETS.values() if p.local_pipeline is not None)
+                local_presets = ", ".join(p.name for p in PRESETS.values() if p.local_pipeline is not None)
                 raise ProviderRefused(
-                    f"The '{request.preset.name}' preset needs an AI provider, and none is configured "
-                    f"(set FAL_KEY, NANOBANANA_API_KEY or GEMINI_API_KEY). "
-                    f"The local engine can do: {local_presets}."
+                    f"'{request.preset.name}' needs an AI image service, and none is connected yet: ask your "
+                    "Stagecraft administrator to connect fal.ai, nanobananaapi.ai or Google Gemini. "
+                    f"Without one, Stagecraft can do: {local_presets}."
                 )
             return list(request.preset.local_pipeline)
         try:
@@ -38,12 +38,19 @@ class LocalProvider:
         if request.reference_ids:
             self.steps_for(request)
 
+    def outputs(self, request: ProviderRequest) -> int:
+        """Images one request makes: one per reference photo, or num_images placeholders."""
+        return max(1, len(request.reference_ids)) * request.num_images
+
     def price_factor(self, request: ProviderRequest) -> int:
         """Placeholders are free: they are not a result."""
         return 1 if request.reference_ids else 0
 
-    def run(self, request: ProviderRequest, report: ProgressReport) -> ProviderResult:
-        """Run the pipeline on each reference photo; without one, render labelled placeholders."""
+    def run(self, request: ProviderRequest, report: ProgressReport, remember=None) -> ProviderResult:
+        """Run the pipeline on each reference photo; without one, render labelled placeholders.
+
+        (`remember` is for providers with an upstream request to resume; the local engine has none.)
+        """
         if not request.references:
             report(1, 2, "Rendering a placeholder")
             size = placeholder_size(request.aspect_ratio, request.resolution)
