@@ -16,7 +16,8 @@ test: setup chromium postgresql
 	tests/with_postgres.sh $(VENV)/bin/pytest -q $(POSTGRES_TESTS)
 
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
-	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py
+	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \
+	tests/test_ai_generations.py
 
 bench: setup
 	$(PY) bench/run.py
