@@ -204,7 +204,7 @@ def test_a_bad_key_is_final_and_the_message_never_shows_it(app, fal, fal_queue, 
         wrong.run(edit_request(photo), Watcher().report, Watcher().remember)
 
     assert (failure.value.code, failure.value.retryable) == ("provider_auth", False)
-    assert "FAL_KEY" in failure.value.message
+    assert "fal.ai connection" in failure.value.message
     assert "wrong-secret-4242" not in failure.value.message
 
 

@@ -240,7 +240,7 @@ def test_a_refused_key_is_final_and_never_printed(app, nanobanana_upstream, http
     with pytest.raises(ProviderError) as raised:
         provider.submit("nanobanana", text_request())
 
-    assert not raised.value.retryable and "NANOBANANA_API_KEY" in raised.value.message
+    assert not raised.value.retryable and "administrator" in raised.value.message
     assert secret not in raised.value.message and API_KEY not in raised.value.message
 
 

@@ -101,7 +101,8 @@ class FalProvider(RemoteProvider):
         """What a refusal from fal means for the person who asked, and whether trying again may help."""
         if reply.code in (401, 403):
             return ProviderError(
-                f"fal.ai refused our API key (HTTP {reply.code}). An administrator should check the FAL_KEY setting.",
+                f"fal.ai did not accept Stagecraft's key (HTTP {reply.code}); "
+                "ask your administrator to check the fal.ai connection.",
                 code="provider_auth",
             )
         if reply.code == 429:

@@ -107,8 +107,8 @@ class GeminiProvider(RemoteProvider):
         if status in (401, 403) or _reason(error) == "API_KEY_INVALID":
             # Google's own text is left out: some of its auth errors quote the key.
             return ProviderError(
-                f"{self.label} rejected our API key ({described}). An admin should check GEMINI_API_KEY "
-                "and that the Generative Language API is enabled for its Google project.",
+                f"{self.label} did not accept Stagecraft's key ({described}); ask your administrator to check the "
+                "Gemini connection (the key, and that the Generative Language API is enabled for its Google project).",
                 code="provider_auth",
             )
         message = (error.get("message") or "").replace(self.api_key, "[key]")[:300]

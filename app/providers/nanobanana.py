@@ -33,7 +33,10 @@ GENERATING, SUCCESS, CREATE_TASK_FAILED, GENERATE_FAILED = 0, 1, 2, 3
 
 # Documented body codes other than 200: (what a person can do about it, our error code, retryable).
 FAILURES = {
-    401: ("nanobanana refused our API key; an admin should check NANOBANANA_API_KEY.", "provider_auth", False),
+    401: (
+        "nanobanana did not accept Stagecraft's key; ask your administrator to check the nanobanana connection.",
+        "provider_auth", False,
+    ),
     402: ("The nanobanana account is out of credits; an admin needs to top it up.", "provider_out_of_credits", False),
     404: ("nanobanana does not know this request ({msg}).", "provider_not_found", False),
     422: ("nanobanana rejected the request: {msg}", "provider_rejected", False),

@@ -63,11 +63,11 @@ class RemoteProvider:
             wanted = "edit photos" if capability == "edit" else "make images from a prompt alone"
             raise ProviderRefused(f"The model {info.id} cannot {wanted}; choose another model.")
         if request.resolution and request.resolution not in info.resolutions:
-            raise ProviderRefused(f"The model {info.id} offers {', '.join(info.resolutions)}, not {request.resolution}.")
+            offered = ", ".join(info.resolutions)
+            raise ProviderRefused(f"The model {info.id} offers {offered}, not {request.resolution}.")
         if request.aspect_ratio and info.aspect_ratios is not None and request.aspect_ratio not in info.aspect_ratios:
-            raise ProviderRefused(
-                f"The model {info.id} offers the aspect ratios {', '.join(info.aspect_ratios)}, not {request.aspect_ratio}."
-            )
+            offered = ", ".join(info.aspect_ratios)
+            raise ProviderRefused(f"The model {info.id} offers the ratios {offered}, not {request.aspect_ratio}.")
         if len(request.reference_ids) > info.max_references:
             raise ProviderRefused(f"The model {info.id} takes at most {info.max_references} reference images.")
         if request.num_images > info.max_images:
@@ -118,7 +118,8 @@ class RemoteProvider:
         try:
             fetched = [outbound.fetch(url, max_bytes=MAX_RESULT_BYTES) for url in outcome.image_urls]
         except outbound.OutboundRefused as refused:
-            raise ProviderError(f"{self.label} sent a result we may not download: {refused}", code="bad_result") from None
+            message = f"{self.label} sent a result we may not download: {refused}"
+            raise ProviderError(message, code="bad_result") from None
         except outbound.OutboundError as error:
             raise ProviderError(str(error), code="download_failed", retryable=error.retryable) from None
         if not fetched and not outcome.images:
@@ -149,4 +150,5 @@ def _decode(data: bytes):
     try:
         return load_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"]).image
     except ImageRejected as rejected:
-        raise ProviderError(f"The provider sent back an image we could not use: {rejected}", code="bad_result") from None
+        message = f"The provider sent back an image we could not use: {rejected}"
+        raise ProviderError(message, code="bad_result") from None
