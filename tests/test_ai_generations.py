@@ -211,3 +211,16 @@ def test_admin_console_shows_each_service_its_state_and_account_credits(app, cli
     assert "degraded" in gemini and "gemini-3-pro-image-preview" in gemini
     nanobanana = page.split('data-service="nanobanana"')[1].split("</tr>")[0]
     assert "working" in nanobanana and "—" not in nanobanana  # its account balance is shown
+
+
+def test_a_result_in_another_shape_than_asked_is_cropped_to_the_ratio_ordered():
+    from PIL import Image as PILImage
+
+    from app.providers.base import ProviderRequest
+    from app.providers.remote import as_asked
+
+    square = PILImage.new("RGB", (1024, 1024), "white")
+    wide = as_asked(square, ProviderRequest(kind="edit", prompt="x", aspect_ratio="16:9"))
+    assert wide.size == (1024, 576)
+    nearly = PILImage.new("RGB", (1344, 768), "white")  # Gemini's own 16:9 frame is close enough to keep
+    assert as_asked(nearly, ProviderRequest(kind="edit", prompt="x", aspect_ratio="16:9")) is nearly

@@ -13,6 +13,7 @@ from flask import current_app
 
 from app import outbound
 from app.imaging.errors import ImageRejected
+from app.imaging.geometry import crop_to_aspect, parse_aspect_ratio
 from app.imaging.io import load_photo
 from app.providers.base import (
     ModelInfo,
@@ -25,6 +26,7 @@ from app.providers.base import (
 )
 
 MAX_RESULT_BYTES = 40 * 1024 * 1024
+RATIO_TOLERANCE = 0.05  # providers round frames to multiples of 32 or 64 (Gemini 4:5 is 896×1152); not another shape
 STEPS = 4  # submitted, waiting, downloading, storing
 
 
@@ -94,7 +96,7 @@ class RemoteProvider:
         if outcome.state == "failed":
             raise outcome.error
         report(2, STEPS, "Downloading the result")
-        return ProviderResult([_decode(data) for data in self._download(outcome)])
+        return ProviderResult([as_asked(_decode(data), request) for data in self._download(outcome)])
 
     def _wait(self, model: str, upstream_id: str | None, outcome: Outcome | None, report: ProgressReport) -> Outcome:
         delay = current_app.config["PROVIDER_POLL_INTERVAL"]
@@ -144,6 +146,18 @@ def read_capped(response, max_bytes: int, who: str) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def as_asked(image, request: ProviderRequest):
+    """The result in the shape the request asked for: a provider that drifts from the aspect ratio is cropped
+    to it (around the photo's focal point), so a listing gets the frame it ordered. (Sizes are each model's
+    own: Gemini's "1K" at 16:9 is 1344×768, so the long side is not forced to 1024.)"""
+    if not request.aspect_ratio:
+        return image
+    ratio_w, ratio_h = parse_aspect_ratio(request.aspect_ratio)
+    if abs(image.width / image.height - ratio_w / ratio_h) > RATIO_TOLERANCE * ratio_w / ratio_h:
+        image = crop_to_aspect(image, aspect_ratio=request.aspect_ratio, focal_point=request.focal_point)
+    return image
 
 
 def _decode(data: bytes):
