@@ -13,7 +13,7 @@ from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
 from app.imaging.io import load_photo
 from app.providers import registry
-from app.providers.base import ProviderError, ProviderRefused, ProviderRequest
+from app.providers.base import ProviderError, ProviderRefused, ProviderRequest, StopRequested
 from app.providers.fal import EDIT_MODEL, TEXT_MODEL, FalProvider
 from tests import factories
 
@@ -208,8 +208,8 @@ def test_a_bad_key_is_final_and_the_message_never_shows_it(app, fal, fal_queue, 
     assert "wrong-secret-4242" not in failure.value.message
 
 
-class Canceled(Exception):
-    pass
+class Canceled(StopRequested):
+    """What the job's progress report raises when the person asked to stop."""
 
 
 def test_cancel_while_waiting_cancels_the_request_at_fal(fal, fal_queue, photo):
@@ -224,6 +224,19 @@ def test_cancel_while_waiting_cancels_the_request_at_fal(fal, fal_queue, photo):
 
     assert fal_queue.cancels == list(fal_queue.requests)
     assert fal_queue.downloads == []
+
+
+def test_a_run_stopped_by_anything_but_a_cancel_leaves_the_request_at_fal_to_resume(fal, fal_queue, photo):
+    fal_queue.script(hold=threading.Event())
+
+    def time_out_when_queued(message):
+        if message.startswith("In fal's queue"):
+            raise TimeoutError("the job's time is up")
+
+    with pytest.raises(TimeoutError):
+        fal.run(edit_request(photo), Watcher(time_out_when_queued).report, Watcher().remember)
+
+    assert fal_queue.cancels == []  # the next attempt resumes it
 
 
 def test_an_expired_result_url_is_not_taken_as_a_result(fal, fal_queue, photo):

@@ -16,12 +16,13 @@ from app.generations.estimates import record_duration
 from app.generations.models import Generation, GenerationStatus
 from app.generations.outputs import store_outputs
 from app.projects.models import Project, Workspace
+from app.providers.base import StopRequested
 from app.timeutil import utcnow
 
 ACTIVE = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING)
 
 
-class CancelRequested(Exception):
+class CancelRequested(StopRequested):
     """Raised inside a running job when its generation was asked to stop."""
 
 
@@ -114,7 +115,8 @@ def retry_later(
     """Put a running generation back in the queue for another attempt; the delay, or None if none are left.
 
     Without backoff it runs again at once (its worker was lost; the work itself did not fail); never
-    sooner than `at_least` seconds when the provider advised that. `changes` set columns for the next attempt: another provider and model, or no upstream request to resume.
+    sooner than `at_least` seconds when the provider advised that. `changes` set columns for the next
+    attempt: another provider and model, or no upstream request to resume.
     """
     if generation.attempts >= current_app.config["MAX_ATTEMPTS"]:
         return None

@@ -51,6 +51,10 @@ class ProviderError(Exception):
         self.retry_after = retry_after
 
 
+class StopRequested(Exception):
+    """Raised through a provider's run by its progress report when the person who asked wants it stopped."""
+
+
 class ProviderRefused(ValueError):
     """A request the provider cannot honour, found before any work is queued."""
 

@@ -23,6 +23,7 @@ from app.providers.base import (
     ProviderRefused,
     ProviderRequest,
     ProviderResult,
+    StopRequested,
 )
 
 MAX_RESULT_BYTES = 40 * 1024 * 1024
@@ -89,7 +90,8 @@ class RemoteProvider:
                 remember(upstream_id)
         try:
             outcome = self._wait(model, upstream_id, outcome, report)
-        except BaseException:
+        except StopRequested:
+            # Only a person's cancel stops the upstream work; after a timeout or a lost worker it is resumed.
             if upstream_id:
                 self.cancel(model, upstream_id)
             raise
