@@ -17,21 +17,11 @@ from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.embedded import start_redis  # noqa: E402
+from bench.common import bench_config  # noqa: E402
 from tests import load  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
 API_CLIENTS, PAGE_CLIENTS, WORKERS = 16, 2, 2
-
-
-def bench_config(tmp: Path) -> dict:
-    return {
-        "SECRET_KEY": "bench",
-        "VAR_DIR": str(tmp),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}",
-        "REDIS_URL": f"unix://{tmp / 'redis' / 'redis.sock'}",
-        "STORAGE_DIR": str(tmp / "storage"),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def measure(config: dict) -> tuple[dict, dict, dict]:

@@ -23,6 +23,7 @@ from app.auth.service import create_api_key, create_user  # noqa: E402
 from app.embedded import start_redis  # noqa: E402
 from app.extensions import db, redis_queues  # noqa: E402
 from app.projects.service import create_project  # noqa: E402
+from bench.common import bench_config  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "fixtures" / "photos" / "kitchen_01.jpg"
 ROUNDS = 3
@@ -64,16 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         redis_process = start_redis(tmp / "redis", tmp / "redis" / "redis.sock")
-        app = create_app(
-            {
-                "SECRET_KEY": "bench",
-                "VAR_DIR": str(tmp),
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}",
-                "REDIS_URL": f"unix://{tmp / 'redis' / 'redis.sock'}",
-                "STORAGE_DIR": str(tmp / "storage"),
-                "LOG_LEVEL": "WARNING",
-            }
-        )
+        app = create_app(bench_config(tmp))
         try:
             with app.app_context():
                 upgrade()
