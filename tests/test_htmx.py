@@ -37,3 +37,24 @@ def test_plain_request_that_fails_with_4xx_gets_the_error_page_without_htmx_head
     assert response.status_code == 404
     assert "<html" in response.get_data(as_text=True)
     assert "HX-Retarget" not in response.headers and "HX-Reswap" not in response.headers
+
+
+def test_a_running_generations_fallback_check_swaps_only_when_its_status_changed(logged_in, project):
+    from app.extensions import db
+    from app.generations.models import GenerationStatus
+    from app.generations.service import create_generation
+    from app.generations.spec import GenerationSpec
+    from tests.factories import make_image
+
+    generation = create_generation(project, GenerationSpec(preset="enhance", references=[make_image(project).id]))
+    db.session.commit()
+    page = logged_in.get(f"/generations/{generation.id}").get_data(as_text=True)
+    assert 'hx-trigger="every 10s"' in page  # besides its live stream, in case that drops
+
+    check = f"/generations/{generation.id}?seen=queued"
+    assert logged_in.get(check, headers={"HX-Request": "true"}).status_code == 204
+    generation.status = GenerationStatus.FAILED
+    db.session.commit()
+    changed = logged_in.get(check, headers={"HX-Request": "true"})
+    assert changed.status_code == 200 and 'data-status="failed"' in changed.get_data(as_text=True)
+    assert 'hx-trigger="every 10s"' not in changed.get_data(as_text=True)  # finished: no more checks

@@ -59,6 +59,9 @@ def index(project_id: int):
 @login_required
 def detail(generation_id: str):
     generation = service.get_generation_for_user(current_user, generation_id)
+    if request.htmx and request.args.get("seen") == generation.status.value:
+        # The component's fallback check (for when its live stream drops): nothing new, nothing to swap.
+        return "", 204
     template = "generations/_generation.html" if request.htmx else "generations/detail.html"
     return _render_generation(template, generation)
 

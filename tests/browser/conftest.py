@@ -31,7 +31,7 @@ def live_server(app, config):
     env = process_env(config)
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"],
+         "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--access-logfile", "-", "wsgi:app"],
         cwd=ROOT, env=env,
     )
     worker = start_worker(config)
