@@ -90,8 +90,3 @@ def is_cooling_down(provider_name: str) -> bool:
         return bool(redis_queues.connection.exists(COOLDOWN_KEY.format(provider_name)))
     except RedisError:
         return False
-
-
-def degraded() -> list[str]:
-    """Names of the providers cooling down now, for the admin console."""
-    return [name for name in all_providers() if is_cooling_down(name)]
