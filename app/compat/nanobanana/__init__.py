@@ -1,0 +1,1 @@
+"""The nanobananaapi.ai API served by Stagecraft: switch by base URL and key."""
