@@ -3,13 +3,15 @@ import base64
 import io
 import json
 import re
+import threading
 from http.server import BaseHTTPRequestHandler
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image, ImageChops, ImageStat
+from werkzeug.serving import make_server
 
-from app import create_app
+from app import create_app, outbound
 from app.auth.models import ApiKey
 from app.compat.nanobanana.serializers import callback_payload
 from app.credits import service as credits
@@ -19,6 +21,8 @@ from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image as ImageRow
 from app.images.storage import file_url
 from app.providers import registry
+from app.providers.base import ProviderRequest
+from app.providers.nanobanana import NanobananaProvider
 from tests import factories
 from tests.conftest import ApiClient
 from tests.upstreams import LocalServer
@@ -379,3 +383,39 @@ def test_a_task_that_failed_before_it_ran_is_flag_2_and_a_canceled_one_flag_3(nb
     assert record(nb, canceled)["successFlag"] == 3
     assert record(nb, canceled)["errorMessage"] == "The task was canceled."
 
+
+
+@pytest.fixture
+def served(config):
+    """Stagecraft itself on 127.0.0.1 (same database and Redis as the test), for clients that speak HTTP."""
+    server_app = create_app({**config, "OUTBOUND_ALLOWLIST": ("127.0.0.1", "localhost")})
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    with server_app.app_context():
+        db.engine.dispose()
+
+
+def test_our_own_nanobanana_adapter_works_against_this_surface_unchanged(app, project, worker, served):
+    """The adapter in app/providers/nanobanana.py was written from that API's documentation: it is a real client."""
+    app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
+    client = NanobananaProvider(factories.make_api_key(project), served, timeout=10)
+    photo = factories.make_image(project, PHOTO)
+    request = ProviderRequest(kind="edit", prompt="brighten this room", reference_ids=[photo.id], aspect_ratio="4:3",
+                              reference_urls=[served + file_url(photo.storage_key)])
+    credits_before = client.credit_balance()
+
+    task_id, _ = client.submit("nanobanana", request)
+    assert client.poll("nanobanana", task_id).state == "waiting"
+    worker()
+    outcome = client.poll("nanobanana", task_id)
+
+    assert outcome.state == "done", outcome.error
+    [url] = outcome.image_urls
+    result = Image.open(io.BytesIO(outbound.fetch(url, max_bytes=50_000_000)))
+    assert abs(result.width / result.height - 4 / 3) < 0.01
+    assert client.credit_balance() == credits_before - 1
+    assert db.session.get(Generation, task_id).reference_image_ids == [photo.id]

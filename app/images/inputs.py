@@ -65,7 +65,8 @@ def _from_storage(project: Project, key: str, url: str) -> Image:
     try:
         data = storage().get(key)
     except (OSError, ValueError):
-        raise ApiError("The file behind this Stagecraft link no longer exists.", status=422, code="invalid_image_url") from None
+        message = "The file behind this Stagecraft link no longer exists."
+        raise ApiError(message, status=422, code="invalid_image_url") from None
     # A link to another project's file: the signature grants read access, so the photo is copied in.
     return upload_image(project, data, key.rsplit("/", 1)[-1])
 
