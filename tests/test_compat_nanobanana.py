@@ -139,6 +139,16 @@ def test_our_own_signed_link_is_read_from_storage_not_downloaded(nb, project, wo
     assert record(nb, task_id)["successFlag"] == 1
 
 
+def test_a_signed_link_on_the_public_base_url_is_ours_too(app, nb, project):
+    app.config["PUBLIC_BASE_URL"] = "https://photos.example.com/studio"
+    image = factories.make_image(project, PHOTO)
+    link = "https://photos.example.com/studio" + file_url(image.storage_key)
+
+    task_id = generate(nb, prompt="brighten", type="IMAGETOIAMGE", imageUrls=[link])
+
+    assert db.session.get(Generation, task_id).reference_image_ids == [image.id]
+
+
 def test_a_signed_link_to_another_workspaces_photo_is_copied_in(nb, project):
     other = factories.make_image(factories.make_project(factories.make_user()), PHOTO)
     link = "http://localhost" + file_url(other.storage_key)

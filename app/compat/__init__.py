@@ -1,1 +1,1 @@
-"""Drop-in compatible APIs: thin translators from other image APIs' wire formats onto the generation service."""
+"""Drop-in compatible API surfaces: thin translators onto the generation service, credits and storage."""

@@ -9,7 +9,7 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from app import outbound, urls
 from app.errors import ApiError
@@ -43,12 +43,14 @@ def image_from_url(project: Project, url) -> Image:
 
 
 def own_file_key(url: str) -> str | None:
-    """The storage key of one of our signed file links (on the public base URL), or None for any other URL."""
-    prefix = urls.absolute(urls.app_path("images.file", key="k"))[: -len("k")]
+    """The storage key of one of our signed file links (on the public base URL or the request's host), or None."""
+    path = urls.app_path("images.file", key="k")[: -len("k")]
+    hosts = {urls.base_url(), request.host_url.rstrip("/") if has_request_context() else None} - {None}
     base = url.split("?", 1)[0].split("#", 1)[0]
-    if not base.startswith(prefix):
-        return None
-    return unquote(base[len(prefix):])
+    for prefix in (host + path for host in hosts):
+        if base.startswith(prefix):
+            return unquote(base[len(prefix):])
+    return None
 
 
 def _from_storage(project: Project, key: str, url: str) -> Image:
