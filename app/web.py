@@ -35,8 +35,8 @@ def register_blueprints(app) -> None:
     from app.providers.routes import bp as upstreams_bp
 
     blueprints = (
-        auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp, upstreams_bp,
-        nanobanana_bp,
+        auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
+        upstreams_bp, nanobanana_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

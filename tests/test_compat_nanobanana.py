@@ -2,7 +2,9 @@
 import base64
 import io
 import json
+import os
 import re
+import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler
 
@@ -13,6 +15,7 @@ from werkzeug.serving import make_server
 
 from app import create_app, outbound
 from app.auth.models import ApiKey
+from app.compat.nanobanana import service as nanobanana_service
 from app.compat.nanobanana.serializers import callback_payload
 from app.credits import service as credits
 from app.extensions import db
@@ -429,3 +432,30 @@ def test_our_own_nanobanana_adapter_works_against_this_surface_unchanged(app, pr
     assert abs(result.width / result.height - 4 / 3) < 0.01
     assert client.credit_balance() == credits_before - 1
     assert db.session.get(Generation, task_id).reference_image_ids == [photo.id]
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite's own locking")
+def test_a_database_too_busy_to_write_is_code_455_with_retry_after(app, nb, config):
+    app.config["SQLITE_LOCK_WAIT"] = 0.2
+    other = sqlite3.connect(config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock throughout
+    try:
+        response = nb.post(GENERATE, json={"prompt": "a house at dusk"})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert response.status_code == 200 and response.headers["Retry-After"] == "2"
+    assert response.get_json()["code"] == 455
+    assert generation_count() == 0
+
+
+def test_an_unexpected_error_is_code_500_without_details(nb, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(nanobanana_service, "get_task", broken)
+
+    answer = call(nb, RECORD, query_string={"taskId": "x"})
+
+    assert answer == {"code": 500, "msg": "Something went wrong on our side; it has been logged.", "data": None}
