@@ -125,6 +125,11 @@ def load_config(environ=None) -> dict:
         "PROVIDER_POLL_MAX": env_float(environ, "PROVIDER_POLL_MAX", 15.0),
         # Hosts outgoing fetches may reach although they resolve to private addresses (comma-separated).
         "OUTBOUND_ALLOWLIST": env_list(environ, "OUTBOUND_ALLOWLIST"),
+        # Outgoing callbacks: seconds a receiver has to answer, attempts in all, and the first retry's delay
+        # (each later one waits 3× longer: 1, 3, 9, 27, 81 minutes, about 2 hours in all).
+        "WEBHOOK_TIMEOUT": env_float(environ, "WEBHOOK_TIMEOUT", 15.0),
+        "WEBHOOK_MAX_ATTEMPTS": env_int(environ, "WEBHOOK_MAX_ATTEMPTS", 6),
+        "WEBHOOK_RETRY_BASE": env_int(environ, "WEBHOOK_RETRY_BASE", 60),
         "JOB_TIMEOUT": env_int(environ, "JOB_TIMEOUT", 300),
         "ABANDON_GRACE": env_int(environ, "ABANDON_GRACE", 60),
         "MAX_ATTEMPTS": env_int(environ, "MAX_ATTEMPTS", 3),

@@ -7,8 +7,9 @@ from app.idempotency.models import IdempotencyRecord
 from app.images.models import Image
 from app.live.models import LiveEntry
 from app.projects.models import Membership, Project, Workspace
+from app.webhooks.models import WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "LiveEntry",
-    "Membership", "Project", "User", "Workspace",
+    "Membership", "Project", "User", "WebhookAttempt", "WebhookDelivery", "Workspace",
 ]

@@ -103,6 +103,60 @@ def fetch(url: str, *, max_bytes: int, timeout: float = 30.0) -> bytes:
             target = follow(target, response.headers.get("Location"), response.status_code)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a POST got back: the status and the first bytes of the body."""
+
+    status: int
+    body: bytes
+
+
+def post(url: str, *, body: bytes, headers: dict, timeout: float = 15.0, max_bytes: int = 4096) -> Answer:
+    """POST body to an http(s) URL on the public internet and return the answer; a redirect is an answer, not followed.
+
+    OutboundRefused when the URL breaks a rule; OutboundError (retryable) when the connection fails or the
+    answer takes longer than timeout. The body read back is cut off at max_bytes.
+    """
+    deadline = time.monotonic() + timeout
+    target = check_url(url)
+    sent_headers = {"User-Agent": "Stagecraft", **headers, "Host": target.parts.netloc, "Accept-Encoding": "identity"}
+    with requests.Session() as session:
+        session.trust_env = False
+        session.mount("https://", PinnedHostAdapter(target.host))
+        try:
+            response = session.post(
+                target.pinned_url, data=body, headers=sent_headers, timeout=(timeout, timeout), stream=True,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            raise post_failure(target, error) from None
+        with response:
+            return Answer(response.status_code, read_some(response, max_bytes, deadline))
+
+
+def read_some(response: requests.Response, max_bytes: int, deadline: float) -> bytes:
+    """Up to max_bytes of a body, whatever has arrived by the deadline (an answer's excerpt, not its content)."""
+    body = bytearray()
+    try:
+        while len(body) < max_bytes and time.monotonic() < deadline:
+            chunk = response.raw.read1(min(CHUNK_SIZE, max_bytes - len(body)), decode_content=True)
+            if not chunk:
+                break
+            body += chunk
+    except (requests.RequestException, urllib3.exceptions.HTTPError):
+        pass  # the status already arrived; a body cut short is still an answer
+    return bytes(body)
+
+
+def post_failure(target: Target, error: Exception) -> OutboundError:
+    """The OutboundError for a POST that got no answer, without the URL's query."""
+    if isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError)):
+        return OutboundError(f"{target.where} did not answer in time.", retryable=True)
+    if isinstance(error, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
+        return OutboundError(f"{target.where}: its secure connection (certificate) could not be verified.", True)
+    return OutboundError(f"{target.where} could not be reached ({type(error).__name__}).", retryable=True)
+
+
 def check_url(url: str) -> Target:
     """The URL checked against every rule, with the address to connect to; OutboundRefused if it breaks one."""
     parts = split(url)

@@ -1,9 +1,10 @@
-"""Periodic jobs: `python -m jobs.cron` enqueues the sweeper every SWEEP_INTERVAL seconds."""
+"""Periodic jobs: `python -m jobs.cron` enqueues the sweepers (generations, callbacks) every SWEEP_INTERVAL seconds."""
 from rq.cron import CronScheduler
 
 from app import create_app
 from app.extensions import redis_queues
 from jobs.sweeper import sweep_generations
+from jobs.webhooks import sweep_deliveries
 
 
 def main() -> None:
@@ -11,6 +12,7 @@ def main() -> None:
     with app.app_context():
         scheduler = CronScheduler(connection=redis_queues.connection, logging_level=app.config["LOG_LEVEL"])
         scheduler.register(sweep_generations, queue_name="high", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
+        scheduler.register(sweep_deliveries, queue_name="low", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
         scheduler.start()
 
 

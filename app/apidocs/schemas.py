@@ -68,6 +68,10 @@ REQUEST_SCHEMAS = {
                           "x-message": WATERMARK_RULE,
                           "description": "true for the default label, or the label text."},
             "provider": {"type": ["string", "null"], "description": "Provider name; defaults to the project's."},
+            "callbackUrl": {"type": ["string", "null"], "maxLength": 2048,
+                            "description": "A public http(s) URL that receives the finished generation as a signed "
+                                           "POST (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature), "
+                                           "retried with backoff for about 2 hours until it answers 2xx."},
         },
         "examples": [{"prompt": "Virtually stage this living room, Scandinavian style", "referenceImages": ["@living-room"],
                       "aspectRatio": "3:2", "resolution": "2K"}],

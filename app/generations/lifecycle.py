@@ -18,6 +18,7 @@ from app.generations.outputs import store_outputs
 from app.projects.models import Project, Workspace
 from app.providers.base import StopRequested
 from app.timeutil import utcnow
+from app.webhooks.service import schedule_generation_callback
 
 ACTIVE = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING)
 
@@ -38,6 +39,9 @@ def transition(generation: Generation, to: GenerationStatus, from_states, *condi
         return False
     db.session.refresh(generation)
     announce_after_commit(generation)
+    if to.is_terminal and generation.callback_url:
+        # Same transaction as the move: the callback exists exactly when the generation ended, once.
+        schedule_generation_callback(generation)
     return True
 
 

@@ -78,6 +78,8 @@ class Generation(db.Model):
     cost: Mapped[int] = mapped_column(default=0)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
     callback_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    # The API the caller used (v1, fal, nanobanana…): the shape of its callback and status answers.
+    surface: Mapped[str] = mapped_column(sa.String(16), default="v1", server_default="v1")
     retry_of_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     flow_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flows.id", ondelete="SET NULL"), index=True)
     # Aliases to give the output image: in the project, and in the generation's flow.

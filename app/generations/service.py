@@ -36,6 +36,7 @@ from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
 from app.providers.registry import get_provider, model_prices, provider_for_model
 from app.timeutil import utcnow
 from app.urls import absolute
+from app.webhooks.service import check_callback_url
 
 # Lists show each generation's outputs: load them for the whole page in one more query.
 WITH_OUTPUTS = sa.orm.selectinload(Generation.outputs)
@@ -90,6 +91,8 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         model=request.model,
         priority=checks.check_priority(spec.priority),
         cost=_price(provider, request),
+        callback_url=check_callback_url(spec.callback_url),
+        surface=spec.surface,
     )
     db.session.add(generation)
     db.session.flush()

@@ -22,6 +22,9 @@ class GenerationSpec:
     flow_alias: str | None = None
     auto_enhance: bool = False
     meta: dict | None = None
+    # Where to POST the result once the generation ends (checked by create_generation), and in which API's shape.
+    callback_url: str | None = None
+    surface: str = "v1"
 
     @classmethod
     def from_api(cls, body: dict) -> "GenerationSpec":
@@ -43,6 +46,7 @@ class GenerationSpec:
             flow_alias=body.get("flowAlias", body.get("assignFlowAlias")),
             auto_enhance=bool(body.get("autoEnhance")),
             meta=body.get("meta"),
+            callback_url=body.get("callbackUrl"),
         )
 
     @classmethod
@@ -75,6 +79,8 @@ class GenerationSpec:
             flow_id=original.flow_id,
             auto_enhance=original.original_prompt is not None,
             meta=original.meta,
+            callback_url=original.callback_url,
+            surface=original.surface,
         )
         if prompt is not None:
             spec = replace(spec, prompt=prompt, auto_enhance=False)

@@ -1,4 +1,5 @@
 """Workspaces, their members and their projects."""
+import base64
 import secrets
 from datetime import datetime
 
@@ -9,6 +10,11 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 PROJECT_KINDS = ("listing", "api")
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: whsec_ and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class Workspace(db.Model):
@@ -51,6 +57,10 @@ class Project(db.Model):
     live_secret: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(32))
     allowed_origins: Mapped[list] = mapped_column(sa.JSON, default=list)
     live_miss_budget: Mapped[int] = mapped_column(default=100)
+    # Outgoing callbacks are signed with this secret; after a rotation the previous one signs too for a while.
+    webhook_secret: Mapped[str | None] = mapped_column(sa.String(80), default=new_webhook_secret)
+    previous_webhook_secret: Mapped[str | None] = mapped_column(sa.String(80))
+    webhook_secret_rotated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     workspace: Mapped[Workspace] = relationship(back_populates="projects")
