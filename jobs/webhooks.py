@@ -3,6 +3,7 @@ import logging
 
 from flask import current_app
 
+from app.compat.nanobanana.serializers import callback_payload as nanobanana_callback
 from app.extensions import db
 from app.generations.models import Generation
 from app.generations.serializers import generation_json
@@ -25,7 +26,7 @@ def v1_payload(generation: Generation) -> dict:
 
 
 # The body of a generation's callback, by the API surface the caller used; compat surfaces add theirs.
-PAYLOAD_BUILDERS = {"v1": v1_payload}
+PAYLOAD_BUILDERS = {"v1": v1_payload, "nanobanana": nanobanana_callback}
 
 
 def deliver(delivery_id: str, attempt: int | None = None) -> str:

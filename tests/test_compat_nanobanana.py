@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -26,9 +27,11 @@ from app.images.storage import file_url
 from app.providers import registry
 from app.providers.base import ProviderRequest
 from app.providers.nanobanana import NanobananaProvider
+from app.webhooks.models import WebhookDelivery
 from tests import factories
 from tests.conftest import ApiClient
 from tests.upstreams import LocalServer
+from tests.upstreams.receiver import WebhookReceiver
 
 GENERATE, RECORD = "/api/v1/nanobanana/generate", "/api/v1/nanobanana/record-info"
 PHOTO = "dark_living_01.jpg"
@@ -459,3 +462,50 @@ def test_an_unexpected_error_is_code_500_without_details(nb, monkeypatch):
     answer = call(nb, RECORD, query_string={"taskId": "x"})
 
     assert answer == {"code": 500, "msg": "Something went wrong on our side; it has been logged.", "data": None}
+
+
+# Callbacks, delivered by the webhooks feature's jobs to a receiver on 127.0.0.1 that checks the signature.
+
+@pytest.fixture
+def receiver(app, project):
+    app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
+    with WebhookReceiver(secret=project.webhook_secret) as server:
+        yield server
+
+
+def test_a_finished_task_is_called_back_in_that_apis_shape_signed(nb, client, worker, receiver):
+    task_id = generate(nb, prompt="brighten this room", type="IMAGETOIAMGE", imageUrls=[data_uri()],
+                       callBackUrl=receiver.url)
+
+    worker()
+
+    [received] = receiver.received
+    assert received.verified
+    payload = received.payload
+    assert (payload["code"], payload["msg"]) == (200, "Image generated successfully.")
+    assert payload["data"]["taskId"] == task_id
+    url = payload["data"]["info"]["resultImageUrl"]
+    parts = urlsplit(url)
+    assert parts.scheme == "http" and parts.path.startswith("/files/projects/") and "sig=" in parts.query
+    assert client.get(f"{parts.path}?{parts.query}").status_code == 200
+    assert payload["data"]["info"]["resultImageUrls"] == [url]
+    delivery = db.session.scalar(sa.select(WebhookDelivery))
+    assert (delivery.surface, delivery.generation_id, delivery.id) == ("nanobanana", task_id, received.webhook_id)
+
+
+def test_a_content_filter_refusal_is_called_back_with_code_400(nb, worker, fal_connected, fal_queue, project):
+    fal_queue.script(error="content_policy_violation")
+    with WebhookReceiver(secret=project.webhook_secret) as receiver:
+        task_id = generate(nb, prompt="something the filter refuses", callbackUrl=receiver.url)
+        worker()
+
+    [received] = receiver.received
+    assert received.verified
+    assert received.payload["code"] == 400 and "safety filter" in received.payload["msg"]
+    assert received.payload["data"] == {"taskId": task_id, "info": {}}
+
+
+def test_a_task_without_a_callback_url_sends_nothing(nb, worker, receiver):
+    generate(nb, prompt="a house at dusk")
+    worker()
+    assert receiver.received == [] and db.session.scalar(sa.select(sa.func.count(WebhookDelivery.id))) == 0

@@ -17,6 +17,8 @@ IMAGE_TYPES = ("IMAGETOIAMGE", "IMAGETOIMAGE")
 IMAGE_SIZES = ("1:1", "9:16", "16:9", "3:4", "4:3", "3:2", "2:3", "5:4", "4:5", "21:9")
 MAX_NUM_IMAGES = 4
 MAX_CALLBACK_URL_LENGTH = 2048
+# Callbacks of these generations are built by serializers.callback_payload (jobs/webhooks.py PAYLOAD_BUILDERS).
+SURFACE = "nanobanana"
 
 
 def create_task(project: Project, body: dict, *, api_key=None) -> Generation:
@@ -36,13 +38,9 @@ def create_task(project: Project, body: dict, *, api_key=None) -> Generation:
     references = [image_from_url(project, url).id for url in _image_urls(body)] if edit else []
     spec = GenerationSpec(
         prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
+        callback_url=callback_url, surface=SURFACE,
     )
-    # TODO(webhooks): once Generation.surface lands, pass surface="nanobanana" in the spec so callbacks use
-    # serializers.callback_payload.
-    generation = create_generation(project, spec, api_key=api_key)
-    generation.callback_url = callback_url
-    db.session.flush()
-    return generation
+    return create_generation(project, spec, api_key=api_key)
 
 
 def get_task(project: Project, task_id: str) -> Generation:
