@@ -28,13 +28,13 @@ def create_task(project: Project, body: dict, *, api_key=None) -> Generation:
     """
     prompt = _string(body, "prompt", required=True)
     edit = _is_edit(body)
-    num_images = _num_images(body.get("numImages", 1))
+    num_images = _num_images(1 if body.get("numImages") is None else body["numImages"])
     image_size = _string(body, "image_size")
     if image_size is not None and image_size not in IMAGE_SIZES:
         raise ApiError(f"image_size must be one of: {', '.join(IMAGE_SIZES)}.", status=422)
     watermark = _string(body, "watermark")
     callback_url = _callback_url(body)
-    # imageUrls are for image editing; a text-to-image request does not fetch them, as that API ignores them.
+    # imageUrls are the images to edit: a text-to-image request neither fetches nor uses them.
     references = [image_from_url(project, url).id for url in _image_urls(body)] if edit else []
     spec = GenerationSpec(
         prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
