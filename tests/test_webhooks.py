@@ -1,13 +1,13 @@
 """Signed outgoing callbacks, delivered by real RQ jobs to a receiver on 127.0.0.1 that verifies them
 with the `standardwebhooks` package; retries are made due by moving stored times, never by sleeping."""
 import io
-import json
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from app.credits import service as credits
+from app.credits.models import CreditLedger
 from app.extensions import db, redis_queues
 from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
@@ -49,6 +49,13 @@ def run_next_retry(worker) -> None:
     db.session.commit()
     assert sweep_deliveries() == [delivery.id]
     worker()
+
+
+def ledger_kinds(generation_id: str) -> list[str]:
+    rows = db.session.scalars(
+        sa.select(CreditLedger).where(CreditLedger.generation_id == generation_id).order_by(CreditLedger.id)
+    )
+    return [row.kind.value for row in rows]
 
 
 def test_finished_generation_is_posted_once_signed_with_the_project_secret(api_client, project, receiver, worker):
@@ -103,3 +110,197 @@ def test_failed_attempts_are_retried_with_backoff_under_the_same_id_until_one_su
     assert receiver.ids() == [delivery.id] * 3
     assert all(received.verified for received in receiver.received)
     assert len({received.body for received in receiver.received}) == 1  # the body is built once
+
+
+def test_delivery_gives_up_after_five_retries_spread_over_about_two_hours(api_client, project, receiver, worker):
+    receiver.fail_next(100)
+    start_generation(api_client, receiver.url)
+    worker()
+    delays = []
+    for _ in range(5):
+        delivery = only_delivery()
+        delays.append(round((delivery.next_attempt_at - delivery.attempts[-1].attempted_at).total_seconds()))
+        run_next_retry(worker)
+
+    delivery = only_delivery()
+    assert delays == [60, 180, 540, 1620, 4860]
+    assert 1.75 * 3600 <= sum(delays) <= 2.5 * 3600
+    assert delivery.status is DeliveryStatus.FAILED and delivery.next_attempt_at is None
+    assert [a.status_code for a in delivery.attempts] == [500] * 6
+    assert receiver.ids() == [delivery.id] * 6
+    assert sweep_deliveries() == []  # nothing more is sent
+
+
+def test_redirect_is_recorded_and_not_followed(api_client, project, receiver, worker):
+    with WebhookReceiver(secret=project.webhook_secret) as elsewhere:
+        receiver.redirect_to(elsewhere.url)
+        start_generation(api_client, receiver.url)
+
+        worker()
+
+        assert elsewhere.received == []
+    delivery = only_delivery()
+    [attempt] = delivery.attempts
+    assert attempt.status_code == 307 and "redirect" in attempt.error
+    assert delivery.status is DeliveryStatus.PENDING  # retried later, at the address given
+
+
+def test_slow_receiver_times_out_and_is_retried(app, api_client, project, receiver, worker):
+    app.config["WEBHOOK_TIMEOUT"] = 0.5
+    receiver.hold()  # it answers only once the test releases it, long after the timeout
+    start_generation(api_client, receiver.url)
+
+    worker()
+    receiver.release()
+
+    assert receiver.waiting.is_set()
+    delivery = only_delivery()
+    [attempt] = delivery.attempts
+    assert attempt.status_code is None and "did not answer in time" in attempt.error
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempt_count == 1
+
+
+def test_private_callback_address_is_refused_without_the_allowlist(app, api_client, receiver):
+    app.config["OUTBOUND_ALLOWLIST"] = ()
+    upload = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(photo_bytes("kitchen_01.jpg")), "k.jpg")})
+    body = {"preset": "enhance", "referenceImages": [upload.get_json()["data"]["id"]]}
+
+    for url in (receiver.url, "http://169.254.169.254/latest/meta-data", "http://10.0.0.8/hook", "ftp://example.com/x"):
+        response = api_client.post("/api/v1/generations", json={**body, "callbackUrl": url})
+        assert response.status_code == 400, url
+        assert "callbackUrl" in response.get_json()["error"]["message"]
+    assert db.session.scalar(sa.select(sa.func.count(Generation.id))) == 0
+
+
+def test_address_that_turns_private_later_is_not_called_and_not_retried(app, api_client, project, receiver, worker):
+    start_generation(api_client, receiver.url)
+    app.config["OUTBOUND_ALLOWLIST"] = ()  # as if the host's DNS now pointed inside the network
+
+    worker()
+
+    delivery = only_delivery()
+    assert receiver.received == []
+    assert delivery.status is DeliveryStatus.FAILED
+    assert "not a public internet address" in delivery.attempts[0].error
+
+
+def test_rotated_secret_signs_beside_the_old_one_for_a_day(logged_in, app, project, receiver, worker):
+    old_secret = project.webhook_secret
+    response = logged_in.post(f"/projects/{project.id}/callbacks/rotate")
+    assert response.status_code == 302
+    db.session.refresh(project)
+    new_secret = project.webhook_secret
+    assert new_secret != old_secret and new_secret.startswith("whsec_")
+    assert new_secret in logged_in.get(f"/projects/{project.id}/callbacks").get_data(as_text=True)
+
+    logged_in.post(f"/projects/{project.id}/callbacks/test", data={"url": receiver.url})
+    worker()
+    project.webhook_secret_rotated_at -= timedelta(hours=25)
+    db.session.commit()
+    logged_in.post(f"/projects/{project.id}/callbacks/test", data={"url": receiver.url})
+    worker()
+
+    during, after = receiver.received
+    assert during.verifies_with(new_secret) and during.verifies_with(old_secret)
+    assert after.verifies_with(new_secret) and not after.verifies_with(old_secret)
+
+
+def test_test_message_is_signed_and_shown_in_the_log(logged_in, project, receiver, worker):
+    response = logged_in.post(
+        f"/projects/{project.id}/callbacks/test", data={"url": receiver.url}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "Test message queued" in response.get_data(as_text=True)
+
+    worker()
+
+    [received] = receiver.received
+    assert received.verified and received.payload["type"] == "webhook.test"
+    assert received.payload["data"]["projectId"] == project.id
+    page = logged_in.get(f"/projects/{project.id}/callbacks").get_data(as_text=True)
+    assert "Test message" in page and "Received" in page and "answered 200" in page
+    assert "/hooks/stagecraft" in page
+
+
+def test_test_message_to_a_private_address_says_why_on_the_page(logged_in, app, project):
+    app.config["OUTBOUND_ALLOWLIST"] = ()
+    response = logged_in.post(
+        f"/projects/{project.id}/callbacks/test", data={"url": "http://192.168.1.20/hook"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 400
+    assert "not a public internet address" in response.get_data(as_text=True)
+    assert "callbackUrl" not in response.get_data(as_text=True)
+
+
+def test_redeliver_sends_the_same_message_again(logged_in, api_client, project, receiver, worker):
+    start_generation(api_client, receiver.url)
+    worker()
+    delivery = only_delivery()
+
+    response = logged_in.post(
+        f"/projects/{project.id}/callbacks/{delivery.id}/redeliver", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and f'id="delivery-{delivery.id}"' in response.get_data(as_text=True)
+    worker()
+
+    first, second = receiver.received
+    assert first.webhook_id == second.webhook_id == delivery.id
+    assert first.body == second.body and second.verified
+    delivery = only_delivery()
+    assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempt_count == 2
+
+
+def test_redeliver_of_another_workspaces_delivery_is_404(logged_in, api_client, receiver, worker):
+    from tests.factories import make_api_key, make_project, make_user
+
+    other = make_project(make_user())
+    other_client = type(api_client)(api_client.client, make_api_key(other))
+    start_generation(other_client, receiver.url)
+    worker()
+    delivery = only_delivery()
+    assert logged_in.get(f"/projects/{other.id}/callbacks").status_code == 404
+    response = logged_in.post(f"/projects/{other.id}/callbacks/{delivery.id}/redeliver")
+    assert response.status_code == 404
+
+
+def test_a_generation_that_ends_twice_is_settled_and_reported_once(api_client, project, receiver, worker):
+    generation_id = start_generation(api_client, receiver.url)
+    worker()
+    generation = db.session.get(Generation, generation_id)
+
+    assert not lifecycle.fail_generation(generation, "late", "A late failure report.")  # e.g. a duplicate webhook
+    db.session.commit()
+    worker()
+
+    assert len(receiver.received) == 1
+    assert only_delivery().event_type == "generation.succeeded"
+    assert credits.balance(project.workspace_id) == 50 - generation.cost
+    assert ledger_kinds(generation_id) == ["reserve", "capture"]
+
+
+def test_callback_failures_leave_the_refund_of_a_canceled_generation_alone(api_client, project, receiver, worker):
+    receiver.fail_next(100)
+    generation_id = start_generation(api_client, receiver.url)
+    assert api_client.post(f"/api/v1/generations/{generation_id}/cancel").status_code == 200
+
+    worker()
+    for _ in range(5):
+        run_next_retry(worker)
+
+    delivery = only_delivery()
+    assert delivery.status is DeliveryStatus.FAILED
+    assert receiver.received[0].payload["type"] == "generation.canceled"
+    generation = db.session.get(Generation, generation_id)
+    assert generation.status is GenerationStatus.CANCELED
+    assert credits.balance(project.workspace_id) == 50  # refunded once, whatever happened to the message
+    assert ledger_kinds(generation_id) == ["reserve", "refund"]
+
+
+def test_generation_without_callback_url_sends_nothing(api_client, receiver, worker):
+    upload = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(photo_bytes("kitchen_01.jpg")), "k.jpg")})
+    api_client.post("/api/v1/generations", json={"preset": "enhance", "referenceImages": [upload.get_json()["data"]["id"]]})
+
+    worker()
+
+    assert db.session.scalar(sa.select(sa.func.count(WebhookDelivery.id))) == 0
+    assert receiver.received == []
