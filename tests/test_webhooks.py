@@ -1,6 +1,7 @@
 """Signed outgoing callbacks, delivered by real RQ jobs to a receiver on 127.0.0.1 that verifies them
 with the `standardwebhooks` package; retries are made due by moving stored times, never by sleeping."""
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,10 @@ from app.generations.models import Generation, GenerationStatus
 from app.timeutil import utcnow
 from app.webhooks.dispatch import QUEUE
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
+from app.webhooks.service import send_test_event
 from jobs.webhooks import sweep_deliveries
 from tests.factories import photo_bytes
+from tests.processes import start_worker, stop_tree
 from tests.upstreams.receiver import WebhookReceiver
 
 
@@ -304,3 +307,22 @@ def test_generation_without_callback_url_sends_nothing(api_client, receiver, wor
 
     assert db.session.scalar(sa.select(sa.func.count(WebhookDelivery.id))) == 0
     assert receiver.received == []
+
+
+def test_the_workers_of_make_run_send_a_scheduled_retry_when_it_is_due(config, project, receiver):
+    """No test hook here: a real forking worker, as `make run` starts it, whose RQ scheduler releases the retry."""
+    receiver.fail_next(1)
+    send_test_event(project, receiver.url)
+    db.session.commit()
+    process = start_worker(config, OUTBOUND_ALLOWLIST="127.0.0.1", WEBHOOK_RETRY_BASE=1)
+    try:
+        deadline = time.monotonic() + 60
+        while len(receiver.received) < 2:
+            assert time.monotonic() < deadline, f"only {len(receiver.received)} deliveries arrived"
+            time.sleep(0.05)
+    finally:
+        stop_tree(process)
+
+    first, second = receiver.received
+    assert (first.answered, second.answered) == (500, 200)
+    assert first.webhook_id == second.webhook_id and second.verified
