@@ -326,3 +326,18 @@ def test_the_workers_of_make_run_send_a_scheduled_retry_when_it_is_due(config, p
     first, second = receiver.received
     assert (first.answered, second.answered) == (500, 200)
     assert first.webhook_id == second.webhook_id and second.verified
+
+
+def test_sweeper_requeues_a_delivery_whose_job_was_lost_and_leaves_a_queued_one_alone(project, receiver, worker):
+    delivery = send_test_event(project, receiver.url)
+    db.session.commit()
+    delivery.next_attempt_at = utcnow() - timedelta(minutes=10)  # its worker is busy, or Redis lost the job
+    db.session.commit()
+
+    assert sweep_deliveries() == []  # still on its queue: no second copy
+    redis_queues.connection.flushdb()
+    assert sweep_deliveries() == [delivery.id]
+    worker()
+
+    assert receiver.ids() == [delivery.id]
+    assert only_delivery().status is DeliveryStatus.DELIVERED
