@@ -341,3 +341,11 @@ def test_sweeper_requeues_a_delivery_whose_job_was_lost_and_leaves_a_queued_one_
 
     assert receiver.ids() == [delivery.id]
     assert only_delivery().status is DeliveryStatus.DELIVERED
+
+
+def test_the_api_document_describes_the_callback(client):
+    document = client.get("/api/openapi.json").get_json()
+    callback = document["webhooks"]["generationFinished"]["post"]
+    assert {p["name"] for p in callback["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    create = document["components"]["schemas"]["GenerationCreate"]["properties"]
+    assert "callbackUrl" in create
