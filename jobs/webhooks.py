@@ -66,7 +66,12 @@ def build_body(delivery: WebhookDelivery) -> str | None:
     if builder is None:
         log.error("no callback payload for surface %r (delivery %s)", delivery.surface, delivery.id)
         return "This kind of callback cannot be built; please tell the administrator."
-    webhooks.set_body(delivery, builder(generation))
+    try:
+        payload = builder(generation)
+    except Exception:
+        log.exception("the %s callback payload of generation %s could not be built", delivery.surface, generation.id)
+        return "The message could not be put together; please tell the administrator."
+    webhooks.set_body(delivery, payload)
     return None
 
 

@@ -254,3 +254,20 @@ def test_sweeper_requeues_a_delivery_whose_job_was_lost_and_leaves_a_queued_one_
 
     assert receiver.ids() == [delivery.id]
     assert only_delivery().status is DeliveryStatus.DELIVERED
+
+
+def test_a_payload_that_cannot_be_built_ends_the_delivery_with_a_reason(api_client, receiver, worker, monkeypatch):
+    from jobs import webhooks as webhook_jobs
+
+    def broken(generation):
+        raise KeyError("outputImage")
+
+    monkeypatch.setitem(webhook_jobs.PAYLOAD_BUILDERS, "v1", broken)
+    start_generation(api_client, receiver.url)
+
+    worker()
+
+    delivery = only_delivery()
+    assert receiver.received == []
+    assert delivery.status is DeliveryStatus.FAILED and delivery.body is None
+    assert "could not be put together" in delivery.attempts[0].error
