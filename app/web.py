@@ -33,10 +33,11 @@ def register_blueprints(app) -> None:
     from app.live.routes import bp as live_bp
     from app.projects.routes import bp as projects_bp
     from app.providers.routes import bp as upstreams_bp
+    from app.webhooks.routes import bp as webhooks_bp
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
-        upstreams_bp, nanobanana_bp,
+        upstreams_bp, nanobanana_bp, webhooks_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -2,9 +2,11 @@
 import logging
 
 from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from app.compat.nanobanana.serializers import callback_payload as nanobanana_callback
-from app.extensions import db
+from app.extensions import db, redis_queues
 from app.generations.models import Generation
 from app.generations.serializers import generation_json
 from app.projects.models import Project
@@ -65,16 +67,33 @@ def build_body(delivery: WebhookDelivery) -> str | None:
     if builder is None:
         log.error("no callback payload for surface %r (delivery %s)", delivery.surface, delivery.id)
         return "This kind of callback cannot be built; please tell the administrator."
-    webhooks.set_body(delivery, builder(generation))
+    try:
+        payload = builder(generation)
+    except Exception:
+        log.exception("the %s callback payload of generation %s could not be built", delivery.surface, generation.id)
+        return "The message could not be put together; please tell the administrator."
+    webhooks.set_body(delivery, payload)
     return None
 
 
 def sweep_deliveries() -> list[str]:
-    """Queue again every pending delivery whose next attempt is overdue (its job was lost with Redis, or never queued)."""
-    overdue = webhooks.due_deliveries(grace=2 * current_app.config["SWEEP_INTERVAL"])
+    """Queue again every pending delivery whose next attempt is overdue and not waiting on a queue.
+
+    Its job was lost with Redis, never queued, or is still scheduled when it should have run (no scheduler).
+    """
+    due = webhooks.due_deliveries(grace=2 * current_app.config["SWEEP_INTERVAL"])
+    overdue = [delivery for delivery in due if not _waiting_on_a_queue(f"{delivery.id}-{delivery.attempt_count + 1}")]
     for delivery in overdue:
         webhooks.requeue(delivery)
     db.session.commit()
     if overdue:
         log.warning("callback sweeper: requeued %d deliveries", len(overdue))
     return [delivery.id for delivery in overdue]
+
+
+def _waiting_on_a_queue(job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=redis_queues.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED)

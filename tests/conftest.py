@@ -182,3 +182,13 @@ def nanobanana_upstream():
     upstream = NanobananaUpstream().start()
     yield upstream
     upstream.stop()
+
+
+@pytest.fixture
+def receiver(app, project):
+    """A webhook receiver on 127.0.0.1 that verifies signatures with the project's secret (tests/upstreams/receiver.py)."""
+    from tests.upstreams.receiver import WebhookReceiver
+
+    app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
+    with WebhookReceiver(secret=project.webhook_secret) as server:
+        yield server

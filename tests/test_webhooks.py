@@ -1,29 +1,24 @@
 """Signed outgoing callbacks, delivered by real RQ jobs to a receiver on 127.0.0.1 that verifies them
 with the `standardwebhooks` package; retries are made due by moving stored times, never by sleeping."""
 import io
-import json
+import time
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.credits import service as credits
+from app.credits.models import CreditLedger
 from app.extensions import db, redis_queues
 from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
 from app.timeutil import utcnow
 from app.webhooks.dispatch import QUEUE
 from app.webhooks.models import DeliveryStatus, WebhookDelivery
+from app.webhooks.service import send_test_event
 from jobs.webhooks import sweep_deliveries
 from tests.factories import photo_bytes
+from tests.processes import start_worker, stop_tree
 from tests.upstreams.receiver import WebhookReceiver
-
-
-@pytest.fixture
-def receiver(app, project):
-    app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
-    with WebhookReceiver(secret=project.webhook_secret) as server:
-        yield server
 
 
 def start_generation(api_client, url: str, **fields) -> str:
@@ -49,6 +44,13 @@ def run_next_retry(worker) -> None:
     db.session.commit()
     assert sweep_deliveries() == [delivery.id]
     worker()
+
+
+def ledger_kinds(generation_id: str) -> list[str]:
+    rows = db.session.scalars(
+        sa.select(CreditLedger).where(CreditLedger.generation_id == generation_id).order_by(CreditLedger.id)
+    )
+    return [row.kind.value for row in rows]
 
 
 def test_finished_generation_is_posted_once_signed_with_the_project_secret(api_client, project, receiver, worker):
@@ -103,3 +105,169 @@ def test_failed_attempts_are_retried_with_backoff_under_the_same_id_until_one_su
     assert receiver.ids() == [delivery.id] * 3
     assert all(received.verified for received in receiver.received)
     assert len({received.body for received in receiver.received}) == 1  # the body is built once
+
+
+def test_delivery_gives_up_after_five_retries_spread_over_about_two_hours(api_client, project, receiver, worker):
+    receiver.fail_next(100)
+    start_generation(api_client, receiver.url)
+    worker()
+    delays = []
+    for _ in range(5):
+        delivery = only_delivery()
+        delays.append(round((delivery.next_attempt_at - delivery.attempts[-1].attempted_at).total_seconds()))
+        run_next_retry(worker)
+
+    delivery = only_delivery()
+    assert delays == [60, 180, 540, 1620, 4860]
+    assert 1.75 * 3600 <= sum(delays) <= 2.5 * 3600
+    assert delivery.status is DeliveryStatus.FAILED and delivery.next_attempt_at is None
+    assert [a.status_code for a in delivery.attempts] == [500] * 6
+    assert receiver.ids() == [delivery.id] * 6
+    assert sweep_deliveries() == []  # nothing more is sent
+
+
+def test_redirect_is_recorded_and_not_followed(api_client, project, receiver, worker):
+    with WebhookReceiver(secret=project.webhook_secret) as elsewhere:
+        receiver.redirect_to(elsewhere.url)
+        start_generation(api_client, receiver.url)
+
+        worker()
+
+        assert elsewhere.received == []
+    delivery = only_delivery()
+    [attempt] = delivery.attempts
+    assert attempt.status_code == 307 and "redirect" in attempt.error
+    assert delivery.status is DeliveryStatus.PENDING  # retried later, at the address given
+
+
+def test_slow_receiver_times_out_and_is_retried(app, api_client, project, receiver, worker):
+    app.config["WEBHOOK_TIMEOUT"] = 0.5
+    receiver.hold()  # it answers only once the test releases it, long after the timeout
+    start_generation(api_client, receiver.url)
+
+    worker()
+    receiver.release()
+
+    assert receiver.waiting.is_set()
+    delivery = only_delivery()
+    [attempt] = delivery.attempts
+    assert attempt.status_code is None and "did not answer in time" in attempt.error
+    assert delivery.status is DeliveryStatus.PENDING and delivery.attempt_count == 1
+
+
+def test_private_callback_address_is_refused_without_the_allowlist(app, api_client, receiver):
+    app.config["OUTBOUND_ALLOWLIST"] = ()
+    upload = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(photo_bytes("kitchen_01.jpg")), "k.jpg")})
+    body = {"preset": "enhance", "referenceImages": [upload.get_json()["data"]["id"]]}
+
+    for url in (receiver.url, "http://169.254.169.254/latest/meta-data", "http://10.0.0.8/hook", "ftp://example.com/x"):
+        response = api_client.post("/api/v1/generations", json={**body, "callbackUrl": url})
+        assert response.status_code == 400, url
+        assert "callbackUrl" in response.get_json()["error"]["message"]
+    assert db.session.scalar(sa.select(sa.func.count(Generation.id))) == 0
+
+
+def test_address_that_turns_private_later_is_not_called_and_not_retried(app, api_client, project, receiver, worker):
+    start_generation(api_client, receiver.url)
+    app.config["OUTBOUND_ALLOWLIST"] = ()  # as if the host's DNS now pointed inside the network
+
+    worker()
+
+    delivery = only_delivery()
+    assert receiver.received == []
+    assert delivery.status is DeliveryStatus.FAILED
+    assert "not a public internet address" in delivery.attempts[0].error
+
+
+def test_a_generation_that_ends_twice_is_settled_and_reported_once(api_client, project, receiver, worker):
+    generation_id = start_generation(api_client, receiver.url)
+    worker()
+    generation = db.session.get(Generation, generation_id)
+
+    assert not lifecycle.fail_generation(generation, "late", "A late failure report.")  # e.g. a duplicate webhook
+    db.session.commit()
+    worker()
+
+    assert len(receiver.received) == 1
+    assert only_delivery().event_type == "generation.succeeded"
+    assert credits.balance(project.workspace_id) == 50 - generation.cost
+    assert ledger_kinds(generation_id) == ["reserve", "capture"]
+
+
+def test_callback_failures_leave_the_refund_of_a_canceled_generation_alone(api_client, project, receiver, worker):
+    receiver.fail_next(100)
+    generation_id = start_generation(api_client, receiver.url)
+    assert api_client.post(f"/api/v1/generations/{generation_id}/cancel").status_code == 200
+
+    worker()
+    for _ in range(5):
+        run_next_retry(worker)
+
+    delivery = only_delivery()
+    assert delivery.status is DeliveryStatus.FAILED
+    assert receiver.received[0].payload["type"] == "generation.canceled"
+    generation = db.session.get(Generation, generation_id)
+    assert generation.status is GenerationStatus.CANCELED
+    assert credits.balance(project.workspace_id) == 50  # refunded once, whatever happened to the message
+    assert ledger_kinds(generation_id) == ["reserve", "refund"]
+
+
+def test_generation_without_callback_url_sends_nothing(api_client, receiver, worker):
+    upload = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(photo_bytes("kitchen_01.jpg")), "k.jpg")})
+    api_client.post("/api/v1/generations", json={"preset": "enhance", "referenceImages": [upload.get_json()["data"]["id"]]})
+
+    worker()
+
+    assert db.session.scalar(sa.select(sa.func.count(WebhookDelivery.id))) == 0
+    assert receiver.received == []
+
+
+def test_the_workers_of_make_run_send_a_scheduled_retry_when_it_is_due(config, project, receiver):
+    """No test hook here: a real forking worker, as `make run` starts it, whose RQ scheduler releases the retry."""
+    receiver.fail_next(1)
+    send_test_event(project, receiver.url)
+    db.session.commit()
+    process = start_worker(config, OUTBOUND_ALLOWLIST="127.0.0.1", WEBHOOK_RETRY_BASE=1)
+    try:
+        deadline = time.monotonic() + 60
+        while len(receiver.received) < 2:
+            assert time.monotonic() < deadline, f"only {len(receiver.received)} deliveries arrived"
+            time.sleep(0.05)
+    finally:
+        stop_tree(process)
+
+    first, second = receiver.received
+    assert (first.answered, second.answered) == (500, 200)
+    assert first.webhook_id == second.webhook_id and second.verified
+
+
+def test_sweeper_requeues_a_delivery_whose_job_was_lost_and_leaves_a_queued_one_alone(project, receiver, worker):
+    delivery = send_test_event(project, receiver.url)
+    db.session.commit()
+    delivery.next_attempt_at = utcnow() - timedelta(minutes=10)  # its worker is busy, or Redis lost the job
+    db.session.commit()
+
+    assert sweep_deliveries() == []  # still on its queue: no second copy
+    redis_queues.connection.flushdb()
+    assert sweep_deliveries() == [delivery.id]
+    worker()
+
+    assert receiver.ids() == [delivery.id]
+    assert only_delivery().status is DeliveryStatus.DELIVERED
+
+
+def test_a_payload_that_cannot_be_built_ends_the_delivery_with_a_reason(api_client, receiver, worker, monkeypatch):
+    from jobs import webhooks as webhook_jobs
+
+    def broken(generation):
+        raise KeyError("outputImage")
+
+    monkeypatch.setitem(webhook_jobs.PAYLOAD_BUILDERS, "v1", broken)
+    start_generation(api_client, receiver.url)
+
+    worker()
+
+    delivery = only_delivery()
+    assert receiver.received == []
+    assert delivery.status is DeliveryStatus.FAILED and delivery.body is None
+    assert "could not be put together" in delivery.attempts[0].error

@@ -4,6 +4,7 @@ import inspect
 import re
 from typing import NamedTuple
 
+from app.apidocs.callbacks import WEBHOOKS
 from app.apidocs.schemas import SCHEMAS, ref
 from app.catalog.limits import API_STATUSES, MAX_PROMPT_LENGTH
 from app.errors import API_PREFIXES
@@ -173,7 +174,7 @@ def build_spec(app, server_url: str = "/") -> dict:
             path_item[method.lower()] = operation
     document = {"openapi": "3.1.0", "info": INFO, "servers": [{"url": server_url}], "tags": _tags(paths)}
     # A copy, so the module's constants that the document shares stay untouched whatever callers do with it.
-    return copy.deepcopy({**document, "paths": paths, "components": components})
+    return copy.deepcopy({**document, "paths": paths, "webhooks": WEBHOOKS, "components": components})
 
 
 def api_rules(app) -> list:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from redis.exceptions import RedisError
 
 from app.extensions import db, redis_queues
@@ -17,8 +18,13 @@ log = logging.getLogger(__name__)
 
 AFTER_COMMIT = "stagecraft_webhooks_after_commit"
 JOB_FUNCTION = "jobs.webhooks.deliver"
-QUEUE = "low"  # callbacks never hold up image work
-JOB_TIMEOUT = 120  # one attempt: a 15 s POST and two short transactions
+# After high-priority image work, before low-priority work: a caller is waiting to hear of its result.
+QUEUE = "default"
+
+
+def attempt_timeout() -> int:
+    """Seconds one attempt's job may take: the POST's timeout plus room for its two short transactions."""
+    return int(current_app.config["WEBHOOK_TIMEOUT"]) + 60
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ def enqueue_attempt(job: EnqueueAttempt) -> bool:
     """Put one attempt on the queue (delayed ones wait in RQ's scheduled registry for the worker's scheduler)."""
     queue = redis_queues.queue(QUEUE)
     options = dict(
-        job_id=job.job_id, job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        job_id=job.job_id, job_timeout=attempt_timeout(), result_ttl=3600, failure_ttl=7 * 24 * 3600,
         description=f"callback {job.delivery_id} attempt {job.attempt}",
     )
     try:

@@ -2,6 +2,7 @@
 import enum
 import secrets
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,8 +61,10 @@ class WebhookDelivery(db.Model):
     )
 
     @property
-    def last_attempt(self) -> "WebhookAttempt | None":
-        return self.attempts[-1] if self.attempts else None
+    def where(self) -> str:
+        """Host and path of the address: the query may carry the receiver's own secret, so pages never show it."""
+        parts = urlsplit(self.url)
+        return f"{parts.hostname}{parts.path or '/'}"
 
 
 class WebhookAttempt(db.Model):

@@ -16,7 +16,7 @@ from app.outbound import OutboundError, OutboundRefused, check_url
 from app.pagination import Page, paginate
 from app.projects.models import Project, new_webhook_secret
 from app.timeutil import isoformat, utcnow
-from app.webhooks.dispatch import JOB_TIMEOUT, enqueue_attempt_after_commit
+from app.webhooks.dispatch import attempt_timeout, enqueue_attempt_after_commit
 from app.webhooks.models import EXCERPT_LENGTH, DeliveryStatus, WebhookAttempt, WebhookDelivery
 
 MAX_URL_LENGTH = 2048
@@ -116,7 +116,7 @@ def claim_attempt(delivery: WebhookDelivery, number: int | None) -> WebhookAttem
     both send. The claim holds the delivery for the length of a job so the sweeper leaves it alone.
     """
     number = number or delivery.attempt_count + 1
-    lease = utcnow() + timedelta(seconds=JOB_TIMEOUT)
+    lease = utcnow() + timedelta(seconds=attempt_timeout())
     claimed = db.session.execute(
         sa.update(WebhookDelivery)
         .where(
