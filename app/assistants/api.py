@@ -5,7 +5,6 @@ writes the database like a request would, and answers with plain dicts an assist
 """
 import base64
 import binascii
-import time
 
 from flask import current_app
 
@@ -64,7 +63,7 @@ def get_task(plaintext: str, task_id: str, wait_seconds: float = 0) -> dict:
     generation = get_generation(key.project, task_id)
     wait_seconds = min(max(float(wait_seconds or 0), 0), MAX_WAIT_SECONDS)
     if wait_seconds and not generation.is_terminal:
-        generation = _wait_for_end(generation, wait_seconds)
+        generation = progress.wait_for_end(generation, wait_seconds)
     if generation.status is GenerationStatus.FAILED and generation.error_code == "content_policy":
         raise ToolRefusal(REPHRASE)
     return _task(generation, key.project.workspace_id)
@@ -130,20 +129,6 @@ def _task(generation: Generation, workspace_id: int) -> dict:
         task["error"] = generation.error_message or generation.status.value
         task["refunded"] = bool(generation.cost)
     return task
-
-
-def _wait_for_end(generation: Generation, seconds: float) -> Generation:
-    """Follow the generation's announcements until it ends or the time is up; the row is the truth."""
-    listener = progress.listen(generation.id)
-    deadline = time.monotonic() + seconds
-    try:
-        while not generation.is_terminal and (left := deadline - time.monotonic()) > 0:
-            listener.wait(min(left, 5))
-            db.session.rollback()  # end the read, so the next one sees the worker's commits
-            generation = db.session.get(Generation, generation.id)
-    finally:
-        listener.close()
-    return generation
 
 
 def _source_image(project, image: str):

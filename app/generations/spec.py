@@ -22,6 +22,8 @@ class GenerationSpec:
     flow_alias: str | None = None
     auto_enhance: bool = False
     meta: dict | None = None
+    # Inpainting: a stored mask (white = change) that limits the edit to a region of the first reference.
+    mask_key: str | None = None
 
     @classmethod
     def from_api(cls, body: dict) -> "GenerationSpec":
@@ -75,6 +77,7 @@ class GenerationSpec:
             flow_id=original.flow_id,
             auto_enhance=original.original_prompt is not None,
             meta=original.meta,
+            mask_key=original.mask_key,
         )
         if prompt is not None:
             spec = replace(spec, prompt=prompt, auto_enhance=False)
