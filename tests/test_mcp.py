@@ -63,10 +63,10 @@ def connect(url: str, key: str | None) -> Client:
 
 
 def payload(result) -> dict:
-    """A tool's answer: its structured content, or the JSON in its text."""
-    if result.structured_content is not None:
-        return result.structured_content.get("result", result.structured_content)
-    return json.loads(result.content[0].text)
+    """A tool's answer: its structured content, which its text repeats as JSON."""
+    assert not result.is_error, text_of(result)
+    assert json.loads(result.content[0].text) == result.structured_content
+    return result.structured_content
 
 
 def text_of(result) -> str:
@@ -199,3 +199,17 @@ def test_a_content_filter_refusal_comes_back_asking_to_rephrase(app, mcp_server,
     assert refused.is_error and "rephrase" in text_of(refused).lower()
     assert after["credits_remaining"] == before["credits_remaining"]  # refunded
     assert len(fal_queue.submissions) == 1  # a refusal is final: not retried elsewhere
+
+
+def test_behind_a_proxy_the_public_host_is_accepted_and_others_are_not(mcp_server, project):
+    key = make_api_key(project)
+    url = mcp_server(PUBLIC_BASE_URL="https://photos.example.com")
+    initialize = {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}},
+    }
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json, text/event-stream"}
+    proxied = requests.post(url, json=initialize, headers={**headers, "Host": "photos.example.com"}, timeout=10)
+    assert proxied.status_code == 200, proxied.text
+    rebound = requests.post(url, json=initialize, headers={**headers, "Host": "evil.example.net"}, timeout=10)
+    assert rebound.status_code in (400, 421)

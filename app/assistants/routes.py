@@ -8,10 +8,13 @@ the same services as the JSON APIs, so credits, limits and results are the same 
 import json
 from collections.abc import Mapping
 from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -50,7 +53,7 @@ def build_server(flask_app) -> MCPServer:
                 raise ToolError(getattr(error, "message", None) or str(error)) from None
 
     @server.tool()
-    def generate_image(prompt: str, ctx: Context, aspect_ratio: str | None = None, num_images: int = 1) -> dict:
+    def generate_image(prompt: str, ctx: Context, aspect_ratio: str | None = None, num_images: int = 1) -> dict[str, Any]:
         """Start making new images from a text prompt (1-4 images; aspect_ratio such as "4:3" or "16:9").
 
         Returns at once with a task_id and the credits reserved; follow it with get_task.
@@ -59,7 +62,7 @@ def build_server(flask_app) -> MCPServer:
 
     @server.tool()
     def edit_image(image: str, ctx: Context, prompt: str | None = None, preset: str | None = None,
-                   aspect_ratio: str | None = None) -> dict:
+                   aspect_ratio: str | None = None) -> dict[str, Any]:
         """Start editing one listing photo: `image` is an image id or alias from Stagecraft, an https URL or a
         data: URI; say what to change in `prompt`, or pick a `preset` id from list_presets.
 
@@ -68,7 +71,7 @@ def build_server(flask_app) -> MCPServer:
         return call(api.edit_image, ctx, image=image, prompt=prompt, preset=preset, aspect_ratio=aspect_ratio)
 
     @server.tool()
-    def get_task(task_id: str, ctx: Context, wait_seconds: float = 0) -> dict:
+    def get_task(task_id: str, ctx: Context, wait_seconds: float = 0) -> dict[str, Any]:
         """Where a task stands: queued, processing, succeeded (with result_urls) or failed (with the reason, refunded).
 
         wait_seconds (up to 60) waits for the task to finish before answering. Also reports credits_remaining.
@@ -76,12 +79,12 @@ def build_server(flask_app) -> MCPServer:
         return call(api.get_task, ctx, task_id=task_id, wait_seconds=wait_seconds)
 
     @server.tool()
-    def get_credits(ctx: Context) -> dict:
+    def get_credits(ctx: Context) -> dict[str, Any]:
         """The workspace's remaining credits (and whether the balance is running low)."""
         return call(api.get_credits, ctx)
 
     @server.tool()
-    def list_presets(ctx: Context) -> dict:
+    def list_presets(ctx: Context) -> dict[str, Any]:
         """The photo edits on offer (enhance, sky, twilight, virtual staging…): what each does and costs per photo."""
         return call(api.list_presets, ctx)
 
@@ -121,10 +124,29 @@ class RequireApiKey:
         return None
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def transport_security(config, host: str) -> TransportSecuritySettings | None:
+    """On a loopback bind the SDK refuses other Host headers (DNS rebinding); a proxy at PUBLIC_BASE_URL is let in."""
+    if host not in LOOPBACK:
+        return None
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    origins = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    if config["PUBLIC_BASE_URL"]:
+        public = urlsplit(config["PUBLIC_BASE_URL"])
+        hosts += [public.netloc, f"{public.hostname}:*"]
+        origins += [f"{public.scheme}://{public.netloc}", f"{public.scheme}://{public.hostname}:*"]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
 def asgi_app(flask_app, host: str):
     """The MCP server as an ASGI app: stateless Streamable HTTP at /mcp behind the API-key check."""
     server = build_server(flask_app)
-    inner = server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, host=host)
+    inner = server.streamable_http_app(
+        streamable_http_path=PATH, stateless_http=True, host=host,
+        transport_security=transport_security(flask_app.config, host),
+    )
     return RequireApiKey(inner, flask_app)
 
 
