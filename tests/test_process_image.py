@@ -184,3 +184,45 @@ def test_a_cookie_form_post_without_the_csrf_token_is_refused(app, logged_in, pr
     response = logged_in.post(path, data={"imageId": make_image(project).id, "prompt": "brighten"})
     assert response.status_code == 400 and "CSRF" in response.get_json()["error"]["message"]
     assert db.session.query(ImageGenerationRecord).count() == 0
+
+
+def test_two_requests_processing_one_record_at_once_pay_once(api_client, project):
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.compat.process_image import service
+    from app.errors import ApiError
+
+    record = db.session.get(ImageGenerationRecord, prepare(api_client, make_image(project))["id"])
+    first = service.process(record)  # one request attaches its generation and commits…
+    db.session.commit()
+    charged = balance(project)
+    # …while the other had read the record as still pending
+    set_committed_value(record, "generation_id", None)
+    set_committed_value(record, "generation", None)
+    with pytest.raises(ApiError) as conflict:
+        service.process(record)
+    db.session.rollback()
+    assert conflict.value.status == 409 and "already being processed" in conflict.value.message
+    assert db.session.get(ImageGenerationRecord, record.id).generation_id == first.id
+    assert balance(project) == charged  # the second reservation was rolled back with its generation
+
+
+def test_an_ai_service_failure_is_500_with_its_reason_and_refunded(app, api_client, project, worker, fal_queue):
+    from app.providers import registry
+
+    app.config.update(FAL_KEY=fal_queue.key, FAL_QUEUE_URL=fal_queue.url, OUTBOUND_ALLOWLIST=("127.0.0.1",),
+                      PROVIDER_POLL_INTERVAL=0.01, PROVIDER_POLL_MAX=0.05)
+    registry.configure(app)
+    project.default_provider = "fal"
+    db.session.commit()
+    fal_queue.script(error="image_load_error")
+    record = prepare(api_client, make_image(project), prompt="brighten the room")
+    before = balance(project)
+    response = while_worker_runs(worker, lambda: api_client.post("/api/process-image", json={"imageId": record["id"]}))
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "Processing failed"
+    assert "fal.ai could not use a reference photo" in response.get_json()["details"]
+    assert len(fal_queue.submissions) == 1
+    status = api_client.get(f"/api/image-generations/{record['id']}").get_json()["data"]
+    assert status["status"] == "failed" and status["creditsCost"] > 0
+    assert balance(project) == before

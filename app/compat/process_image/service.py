@@ -20,6 +20,7 @@ from app.imaging.inpaint import mask_is_empty
 from app.imaging.io import load_photo
 from app.projects.models import Project
 from app.projects.service import get_for_user
+from app.timeutil import utcnow
 
 NOT_FOUND = "Image generation not found. Check the imageId: it is the id of a prepared image generation."
 
@@ -67,10 +68,24 @@ def process(record: ImageGenerationRecord, *, user=None, api_key=None) -> Genera
     project = db.session.get(Project, record.project_id)
     spec = GenerationSpec(prompt=record.prompt, references=[record.image_id], mask_key=record.mask_key)
     generation = create_generation(project, spec, user=user, api_key=api_key)
-    record.generation_id = generation.id
-    record.generation = generation
-    db.session.flush()
+    # Guarded: of two requests processing the same record at once, only the first attaches (and pays for) its work.
+    attached = db.session.execute(
+        sa.update(ImageGenerationRecord)
+        .where(ImageGenerationRecord.id == record.id, _is(ImageGenerationRecord.generation_id, record.generation_id))
+        .values(generation_id=generation.id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if attached != 1:
+        raise ApiError(
+            f"This image is already being processed; follow it at GET /api/image-generations/{record.id}.",
+            status=409, code="conflict",
+        )
+    db.session.refresh(record)
     return generation
+
+
+def _is(column, value):
+    return column.is_(None) if value is None else column == value
 
 
 def get_record(project: Project, record_id) -> ImageGenerationRecord:
