@@ -1,5 +1,6 @@
 """The MCP server for assistants, driven by the `mcp` package's own Streamable HTTP client against a real server."""
 import asyncio
+import base64
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from app.extensions import db
 from app.generations.models import Generation, GenerationStatus
 from app.providers import registry
-from tests.factories import make_api_key, make_image
+from tests.factories import make_api_key, make_image, photo_bytes
 from tests.processes import ROOT, free_port, process_env, stop_tree
 
 STARTUP_TIMEOUT = 60
@@ -136,15 +137,24 @@ def test_bad_input_is_a_tool_error_a_person_can_act_on(mcp_server, project):
     key = make_api_key(project)
     url = mcp_server()
 
+    photo = "data:image/jpeg;base64," + base64.b64encode(photo_bytes("kitchen_02.jpg")).decode()
+
     async def scenario():
         async with connect(url, key) as client:
             unknown = await client.call_tool("get_task", {"task_id": "no-such-task"})
             no_instructions = await client.call_tool("edit_image", {"image": "no-such-image"})
-            return unknown, no_instructions
+            needs_ai = await client.call_tool("edit_image", {"image": photo, "prompt": "add a swimming pool"})
+            from_data_uri = await client.call_tool("edit_image", {"image": photo, "prompt": "brighten"})
+            return unknown, no_instructions, needs_ai, from_data_uri
 
-    unknown, no_instructions = asyncio.run(scenario())
+    unknown, no_instructions, needs_ai, from_data_uri = asyncio.run(scenario())
     assert unknown.is_error and "not found" in text_of(unknown)
     assert no_instructions.is_error and "prompt" in text_of(no_instructions)
+    assert needs_ai.is_error and "It can:" in text_of(needs_ai)
+    started = from_data_uri.structured_content
+    assert not from_data_uri.is_error and started["status"] == "queued"
+    generation = db.session.get(Generation, started["task_id"])
+    assert generation.source_image_id is not None  # the data URI became a photo of the project
 
 
 def test_without_a_valid_api_key_the_server_answers_401(mcp_server, project):
