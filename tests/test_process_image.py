@@ -226,3 +226,14 @@ def test_an_ai_service_failure_is_500_with_its_reason_and_refunded(app, api_clie
     status = api_client.get(f"/api/image-generations/{record['id']}").get_json()["data"]
     assert status["status"] == "failed" and status["creditsCost"] > 0
     assert balance(project) == before
+
+
+def test_a_repeated_idempotency_key_prepares_once(api_client, project):
+    image = make_image(project)
+    body, headers = {"imageId": image.id, "prompt": "enhance"}, {"Idempotency-Key": "prepare-1"}
+    first = api_client.post("/api/image-generations", json=body, headers=headers)
+    again = api_client.post("/api/image-generations", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.get_json()["data"]["id"] == again.get_json()["data"]["id"]
+    assert db.session.query(ImageGenerationRecord).count() == 1

@@ -15,6 +15,7 @@ from app.compat.process_image import service
 from app.compat.process_image.serializers import record_json, result_url
 from app.errors import ApiError, error_response
 from app.extensions import csrf, db
+from app.idempotency.api import idempotent
 from app.generations.models import GenerationStatus
 from app.generations.progress import wait_for_end
 from app.images.service import get_image_for_user
@@ -47,6 +48,17 @@ def session_or_api_key(view):
             csrf.protect()  # a form post rides on the cookie, so it must carry the page's CSRF token
         g.api_key, g.project = None, None
         return view(*args, **kwargs)
+
+    return wrapper
+
+
+def idempotent_for_keys(view):
+    """Idempotency-Key (per API project) for key holders; a person's session posts as it is."""
+    keyed = idempotent(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return keyed(*args, **kwargs) if g.api_key else view(*args, **kwargs)
 
     return wrapper
 
@@ -89,6 +101,7 @@ def health():
 @bp.post("/api/image-generations")
 @csrf.exempt
 @session_or_api_key
+@idempotent_for_keys
 def create_record():
     """Prepare a photo (imageId, or a multipart `image` file) with its style prompt; processed later."""
     body = _body()
@@ -131,6 +144,7 @@ def process_image():
 @bp.post("/api/inpaint-image")
 @csrf.exempt
 @session_or_api_key
+@idempotent_for_keys
 def inpaint_image():
     """Change only the masked region of a photo: imageId (or an `image` file), prompt, and mask (white = change)."""
     body = _body()
@@ -153,7 +167,7 @@ def _outcome(record, generation):
     db.session.refresh(record)
     if generation.status is GenerationStatus.SUCCEEDED:
         url = result_url(record)
-        return jsonify(success=True, url=url, resultUrl=url, imageGenerationId=record.id)
+        return jsonify(success=True, url=url, resultUrl=url, imageGenerationId=record.id), 200
     if generation.is_terminal:
         details = generation.error_message or "The edit was canceled."
         return jsonify(success=False, error="Processing failed", details=details, imageGenerationId=record.id), 500
