@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from app.auth.models import ApiKey
 from app.extensions import db
 from app.generations.models import Generation, GenerationStatus
 from app.providers import registry
@@ -109,7 +110,10 @@ def test_an_assistant_edits_a_photo_says_it_runs_and_reports_the_result_and_cred
     [result_url] = done["result_urls"]
     assert "/files/" in result_url and "sig=" in result_url
     assert done["credits_remaining"] == started["credits_remaining"]  # the reserve was captured, not charged twice
-    assert db.session.get(Generation, started["task_id"]).api_key_id is not None
+    generation = db.session.get(Generation, started["task_id"])
+    assert generation.api_key_id is not None
+    db.session.expire_all()
+    assert db.session.get(ApiKey, generation.api_key_id).last_used_at is not None  # shown on the project's keys page
 
 
 def test_get_task_waits_for_the_worker_to_finish(mcp_server, project, worker):

@@ -8,7 +8,7 @@ import binascii
 
 from flask import current_app
 
-from app.auth.service import find_api_key
+from app.auth.service import find_api_key, key_use_is_news, record_key_use
 from app.catalog.limits import MAX_PROMPT_LENGTH
 from app.credits import service as credits
 from app.errors import ApiError
@@ -35,8 +35,11 @@ class ToolRefusal(Exception):
 
 
 def authenticate(plaintext: str | None):
-    """The API key behind a request; ApiError 401 saying why otherwise."""
-    return find_api_key(plaintext)
+    """The API key behind a request (its use noted, at most once a minute); ApiError 401 saying why otherwise."""
+    key = find_api_key(plaintext)
+    if key_use_is_news(key.last_used_at):
+        record_key_use(key.id)
+    return key
 
 
 def generate_image(plaintext: str, prompt: str, aspect_ratio: str | None = None, num_images: int = 1) -> dict:

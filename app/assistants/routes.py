@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from app.assistants import api
 from app.errors import ApiError
+from app.extensions import db
 
 PATH = "/mcp"
 INSTRUCTIONS = (
@@ -48,7 +49,9 @@ def build_server(flask_app) -> MCPServer:
     def call(function, ctx: Context, **arguments):
         with flask_app.app_context():
             try:
-                return function(key_from_headers(ctx.headers), **arguments)
+                answer = function(key_from_headers(ctx.headers), **arguments)
+                db.session.commit()  # the note of the key's use, for tools that only read
+                return answer
             except (ApiError, api.ToolRefusal) as error:
                 raise ToolError(getattr(error, "message", None) or str(error)) from None
 
