@@ -237,3 +237,20 @@ def test_a_repeated_idempotency_key_prepares_once(api_client, project):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert first.get_json()["data"]["id"] == again.get_json()["data"]["id"]
     assert db.session.query(ImageGenerationRecord).count() == 1
+
+
+def test_a_project_lists_its_records_by_status(app, api_client, logged_in, project, worker):
+    app.config["PROCESS_IMAGE_WAIT"] = 0
+    pending = prepare(api_client, make_image(project))
+    done = prepare(api_client, make_image(project))
+    assert api_client.post("/api/process-image", json={"imageId": done["id"]}).status_code == 202
+    worker()
+    everything = api_client.get("/api/image-generations").get_json()
+    assert [r["id"] for r in everything["data"]] == [done["id"], pending["id"]]
+    assert everything["pagination"]["total"] == 2
+    completed = api_client.get("/api/image-generations?status=completed").get_json()["data"]
+    assert [r["id"] for r in completed] == [done["id"]]
+    assert [r["id"] for r in api_client.get("/api/image-generations?status=pending").get_json()["data"]] == [pending["id"]]
+    assert api_client.get("/api/image-generations?status=soon").status_code == 400
+    by_session = logged_in.get(f"/api/image-generations?projectId={project.id}").get_json()["data"]
+    assert len(by_session) == 2

@@ -19,6 +19,7 @@ from app.idempotency.api import idempotent
 from app.generations.models import GenerationStatus
 from app.generations.progress import wait_for_end
 from app.images.service import get_image_for_user
+from app.pagination import page_params, page_response
 from app.projects.models import Project
 from app.projects.service import get_project_for_user
 from app.urls import public_url_for
@@ -113,6 +114,16 @@ def create_record():
     )
     db.session.commit()
     return jsonify(success=True, data=record_json(record, project.workspace_id)), 201
+
+
+@bp.get("/api/image-generations")
+@session_or_api_key
+def list_records():
+    """A project's records, newest first (?status=pending|processing|completed|failed, limit, offset)."""
+    project = g.project or get_project_for_user(current_user, request.args.get("projectId", type=int) or 0)
+    limit, offset = page_params(request.args)
+    page = service.list_records(project, status=request.args.get("status") or None, limit=limit, offset=offset)
+    return page_response(page, [record_json(record, project.workspace_id) for record in page.items])
 
 
 @bp.get("/api/image-generations/<record_id>")

@@ -7,7 +7,7 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.compat.process_image.models import ImageGenerationRecord
+from app.compat.process_image.models import STATUS_WORDS, ImageGenerationRecord
 from app.generations import checks
 from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation
@@ -18,6 +18,7 @@ from app.images.storage import storage
 from app.imaging.errors import ImageRejected
 from app.imaging.inpaint import mask_is_empty
 from app.imaging.io import load_photo
+from app.pagination import paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.timeutil import utcnow
@@ -107,6 +108,20 @@ def records_for_image(image) -> list[ImageGenerationRecord]:
     """The records prepared on a photo, newest first."""
     query = sa.select(ImageGenerationRecord).where(ImageGenerationRecord.image_id == image.id)
     return list(db.session.scalars(query.order_by(ImageGenerationRecord.created_at.desc()).limit(50)))
+
+
+def list_records(project: Project, *, status: str | None = None, limit: int = 20, offset: int = 0):
+    """A page of the project's records, newest first, optionally of one status word."""
+    query = sa.select(ImageGenerationRecord).where(ImageGenerationRecord.project_id == project.id)
+    if status is not None:
+        query = query.outerjoin(Generation, Generation.id == ImageGenerationRecord.generation_id)
+        if status == "pending":
+            query = query.where(ImageGenerationRecord.generation_id.is_(None))
+        elif status in set(STATUS_WORDS.values()):
+            query = query.where(Generation.status.in_([s for s, word in STATUS_WORDS.items() if word == status]))
+        else:
+            raise ApiError("status must be one of: pending, processing, completed, failed.")
+    return paginate(query, (ImageGenerationRecord.created_at.desc(), ImageGenerationRecord.id), limit, offset)
 
 
 def completed_count(project_id: int) -> int:
