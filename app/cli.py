@@ -16,7 +16,8 @@ from app.projects.models import Project
 
 
 def register_commands(app) -> None:
-    for command in (up, create_admin, create_user, create_project, create_api_key, worker, sweep, credits_group):
+    commands = (up, create_admin, create_user, create_project, create_api_key, worker, sweep, mcp_server, credits_group)
+    for command in commands:
         app.cli.add_command(command)
 
 
@@ -103,6 +104,17 @@ def sweep():
     from jobs.sweeper import sweep_generations
 
     click.echo(sweep_generations())
+
+
+@click.command("mcp-server")
+@click.option("--host", help="default HOST")
+@click.option("--port", type=int, help="default MCP_PORT")
+def mcp_server(host, port):
+    """Run the MCP server for AI assistants (Streamable HTTP at /mcp, API key auth) until Ctrl-C."""
+    from app.assistants.routes import serve
+
+    config = current_app.config
+    serve(current_app._get_current_object(), host or config["HOST"], port or config["MCP_PORT"])
 
 
 @click.command("up")

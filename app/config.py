@@ -143,6 +143,10 @@ def load_config(environ=None) -> dict:
         "WEB_CONCURRENCY": env_int(environ, "WEB_CONCURRENCY", 2),
         "HOST": env_str(environ, "HOST", "127.0.0.1"),
         "PORT": env_int(environ, "PORT", 8000),
+        # The MCP server for AI assistants (Streamable HTTP at /mcp), started beside the web server; 0 turns it off.
+        "MCP_PORT": env_int(environ, "MCP_PORT", 8001),
+        # How long POST /api/process-image waits for the edit before answering 202 (still processing).
+        "PROCESS_IMAGE_WAIT": env_float(environ, "PROCESS_IMAGE_WAIT", 50.0),
         "ADMIN_EMAIL": environ.get("STAGECRAFT_ADMIN_EMAIL") or None,
         "ADMIN_PASSWORD": environ.get("STAGECRAFT_ADMIN_PASSWORD") or None,
         "LOG_LEVEL": env_str(environ, "LOG_LEVEL", "INFO").upper(),

@@ -1,5 +1,6 @@
 """Every table of the app, imported in one place so Alembic and SQLAlchemy see them all."""
 from app.auth.models import ApiKey, User
+from app.compat.process_image.models import ImageGenerationRecord
 from app.credits.models import CreditLedger
 from app.flows.models import Flow
 from app.generations.models import Generation
@@ -10,6 +11,6 @@ from app.projects.models import Membership, Project, Workspace
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
 
 __all__ = [
-    "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "LiveEntry",
+    "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "ImageGenerationRecord", "LiveEntry",
     "Membership", "Project", "User", "WebhookAttempt", "WebhookDelivery", "Workspace",
 ]

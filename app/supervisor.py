@@ -32,6 +32,11 @@ def gunicorn_command(config) -> list[str]:
     ]
 
 
+def mcp_command() -> list[str]:
+    """The MCP server is an ASGI app, so it runs under uvicorn in a process of its own beside gunicorn."""
+    return [sys.executable, "-m", "flask", "--app", "wsgi", "mcp-server"]
+
+
 def embedded_redis(config) -> subprocess.Popen | None:
     """Start the embedded Redis when REDIS_URL points at the default socket under var/."""
     socket_path = socket_from_url(config["REDIS_URL"])
@@ -51,7 +56,12 @@ def run_everything(config) -> None:
             subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT_ROOT, env=worker_env, start_new_session=True)
         )
     children.append(subprocess.Popen([sys.executable, "-m", "jobs.cron"], cwd=PROJECT_ROOT, start_new_session=True))
-    click.echo(f"\nStagecraft is running at http://{config['HOST']}:{config['PORT']}/  (Ctrl-C stops it)\n")
+    if config["MCP_PORT"]:
+        children.append(subprocess.Popen(mcp_command(), cwd=PROJECT_ROOT, start_new_session=True))
+    click.echo(f"\nStagecraft is running at http://{config['HOST']}:{config['PORT']}/  (Ctrl-C stops it)")
+    if config["MCP_PORT"]:
+        click.echo(f"MCP server for AI assistants: http://{config['HOST']}:{config['MCP_PORT']}/mcp")
+    click.echo("")
 
     stopping = False
 

@@ -26,6 +26,7 @@ def register_blueprints(app) -> None:
     from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
     from app.compat.nanobanana.routes import bp as nanobanana_bp
+    from app.compat.process_image.routes import bp as process_image_bp
     from app.flows.routes import bp as flows_bp
     from app.generations.routes import bp as generations_bp
     from app.health.routes import bp as health_bp
@@ -37,7 +38,7 @@ def register_blueprints(app) -> None:
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
-        upstreams_bp, nanobanana_bp, webhooks_bp,
+        upstreams_bp, nanobanana_bp, webhooks_bp, process_image_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

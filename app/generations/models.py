@@ -56,6 +56,8 @@ class Generation(db.Model):
     num_images: Mapped[int] = mapped_column(default=1)
     output_format: Mapped[str] = mapped_column(sa.String(8), default=DEFAULT_OUTPUT_FORMAT)
     watermark: Mapped[str | None] = mapped_column(sa.String(80))
+    # Inpainting: the stored mask (white = change) the result is confined to.
+    mask_key: Mapped[str | None] = mapped_column(sa.String(255))
     is_placeholder: Mapped[bool] = mapped_column(default=False)
     provider: Mapped[str] = mapped_column(sa.String(32))
     model: Mapped[str | None] = mapped_column(sa.String(100))

@@ -5,7 +5,7 @@ import time
 
 from redis.exceptions import RedisError
 
-from app.extensions import redis_queues
+from app.extensions import db, redis_queues
 
 log = logging.getLogger(__name__)
 
@@ -56,3 +56,22 @@ class Listener:
 def listen(generation_id: str) -> Listener:
     """Start following a generation's changes (before reading its row, so no change is missed)."""
     return Listener(generation_id)
+
+
+def wait_for_end(generation, seconds: float):
+    """The generation re-read until it reaches a terminal state or `seconds` pass, woken by its announcements.
+
+    Each re-read ends the session's transaction first, so it sees what the worker committed meanwhile.
+    """
+    listener = listen(generation.id)
+    deadline = time.monotonic() + seconds
+    try:
+        db.session.rollback()
+        generation = db.session.get(type(generation), generation.id)
+        while not generation.is_terminal and (left := deadline - time.monotonic()) > 0:
+            listener.wait(min(left, 5))
+            db.session.rollback()
+            generation = db.session.get(type(generation), generation.id)
+    finally:
+        listener.close()
+    return generation

@@ -1,8 +1,10 @@
 """Creating and reading generations; their state changes live in lifecycle.py."""
+import io
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import current_app
+from PIL import Image as PILImage
 
 from app.catalog import pricing
 from app.catalog.limits import (
@@ -26,6 +28,7 @@ from app.images.models import Image
 from app.images.service import delete_image, get_image
 from app.images.storage import file_url, storage
 from app.imaging.geometry import RESOLUTIONS
+from app.imaging.inpaint import composite_by_mask
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
 from app.pagination import count_per, paginate
@@ -52,8 +55,10 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     named_flow = flows.get_flow(project, spec.flow_id) if spec.flow_id else None
     references = _resolve_references(project, spec.references, named_flow)
     checks.check_assignments(project, spec.alias, spec.flow_alias)
+    if spec.mask_key and not references:
+        raise ApiError("Inpainting needs the photo the mask was drawn on.")
     request = ProviderRequest(
-        kind="enhance" if spec.preset == "enhance" else ("edit" if references else "text_to_image"),
+        kind=_kind(spec, references),
         prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
         preset=preset,
         reference_ids=[image.id for image in references],
@@ -87,6 +92,7 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         num_images=request.num_images,
         output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
         watermark=checks.check_watermark(_label_by_default(spec.watermark, preset)),
+        mask_key=spec.mask_key,
         provider=provider.name,
         model=request.model,
         priority=checks.check_priority(spec.priority),
@@ -100,6 +106,14 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
     enqueue_after_commit(generation)
     return generation
+
+
+def _kind(spec: GenerationSpec, references: list) -> str:
+    if spec.mask_key:
+        return "inpaint"
+    if spec.preset == "enhance":
+        return "enhance"
+    return "edit" if references else "text_to_image"
 
 
 def _route(project: Project | None, spec: GenerationSpec, request: ProviderRequest):
@@ -232,6 +246,9 @@ def run_provider(generation: Generation, report, remember) -> ProviderResult:
         upstream_id=generation.upstream_request_id,
     )
     result = get_provider(generation.provider).run(request, report, remember)
+    if generation.mask_key:
+        mask = PILImage.open(io.BytesIO(storage().get(generation.mask_key)))
+        result = ProviderResult([composite_by_mask(references[0], image, mask) for image in result.images], result.placeholder)
     if generation.watermark:
         return ProviderResult([watermark(image, text=generation.watermark) for image in result.images], result.placeholder)
     return result

@@ -25,6 +25,8 @@ class GenerationSpec:
     # Where to POST the result once the generation ends (checked by create_generation), and in which API's shape.
     callback_url: str | None = None
     surface: str = "v1"
+    # Inpainting: a stored mask (white = change) that limits the edit to a region of the first reference.
+    mask_key: str | None = None
 
     @classmethod
     def from_api(cls, body: dict) -> "GenerationSpec":
@@ -81,6 +83,7 @@ class GenerationSpec:
             meta=original.meta,
             callback_url=original.callback_url,
             surface=original.surface,
+            mask_key=original.mask_key,
         )
         if prompt is not None:
             spec = replace(spec, prompt=prompt, auto_enhance=False)

@@ -1,0 +1,1 @@
+"""The process-image surface (AI Studio): prepared styles on listing photos, processed on request."""
