@@ -25,6 +25,7 @@ def register_blueprints(app) -> None:
     from app.admin.routes import bp as admin_bp
     from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
+    from app.compat.fal.routes import bp as fal_bp
     from app.flows.routes import bp as flows_bp
     from app.generations.routes import bp as generations_bp
     from app.health.routes import bp as health_bp
@@ -34,7 +35,8 @@ def register_blueprints(app) -> None:
     from app.providers.routes import bp as upstreams_bp
 
     blueprints = (
-        auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp, upstreams_bp
+        auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp, upstreams_bp,
+        fal_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
