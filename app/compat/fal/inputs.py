@@ -5,7 +5,7 @@ import math
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from app import outbound
@@ -158,10 +158,14 @@ def _data_uri_bytes(url: str, name: str) -> bytes:
 def _own_file_key(url: str, name: str) -> str | None:
     """The storage key behind one of our own signed file URLs (read from storage, never over HTTP), else None."""
     parts, base = urlsplit(url), urlsplit(base_url())
-    if parts.netloc != base.netloc or not parts.path.startswith(base.path):
+    # Ours: on the public base URL (with any prefix a proxy strips), or on the host this request came to.
+    if parts.netloc == base.netloc and parts.path.startswith(base.path):
+        path = parts.path[len(base.path.rstrip("/")):]
+    elif has_request_context() and parts.netloc == request.host:
+        path = parts.path
+    else:
         return None
     try:
-        path = parts.path[len(base.path.rstrip("/")):]
         endpoint, values = current_app.url_map.bind(parts.netloc).match(path, method="GET")
     except HTTPException:
         return None

@@ -98,7 +98,7 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
     # Once GenerationSpec has `surface` (the webhooks branch adds it), set surface="fal" on this spec.
     generation = create_generation(project, spec, api_key=api_key)
     if generation.kind == "text_to_image" and not getattr(all_providers()[generation.provider], "models", None):
-        raise ApiError(NO_AI_SERVICE.format(model=model.id), status=422, code="unsupported_request")
+        raise FalInputError(None, NO_AI_SERVICE.format(model=model.id), "unsupported_request")
     generation.callback_url = callback_url
     return generation
 
