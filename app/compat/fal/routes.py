@@ -81,9 +81,9 @@ def status_stream(app_id: str, request_id: str):
     def current() -> tuple[dict, bool]:
         db.session.expire_all()
         generation = db.session.get(Generation, generation_id)
-        body = _status_body(generation, app_id, logs)
-        db.session.rollback()  # end the read transaction while we wait
-        return body, generation.is_terminal
+        body, finished = _status_body(generation, app_id, logs), generation.is_terminal
+        db.session.rollback()  # end the read transaction while we wait (and expire what was read)
+        return body, finished
 
     def stream():
         deadline = time.monotonic() + STREAM_MAX_SECONDS
