@@ -125,3 +125,17 @@ def test_official_fal_client_submits_follows_cancels_and_reads_results_over_tls(
     db.session.expire_all()
     subscribed = db.session.get(Generation, ran["subscribe_request_id"])
     assert (subscribed.preset, subscribed.priority, subscribed.status) == ("enhance", -1, GenerationStatus.SUCCEEDED)
+
+
+def test_tls_settings_come_in_pairs_and_make_gunicorn_serve_https(tmp_path):
+    from app.config import load_config
+    from app.supervisor import gunicorn_command
+
+    cert, key = make_certificate(tmp_path)
+    command = gunicorn_command(load_config({"TLS_CERT_FILE": cert, "TLS_KEY_FILE": key}))
+    assert command[command.index("--certfile") + 1] == cert and command[command.index("--keyfile") + 1] == key
+    assert "--certfile" not in gunicorn_command(load_config({}))
+    with pytest.raises(ValueError, match="TLS_KEY_FILE is not"):
+        load_config({"TLS_CERT_FILE": cert})
+    with pytest.raises(ValueError, match="not a file"):
+        load_config({"TLS_CERT_FILE": cert, "TLS_KEY_FILE": str(tmp_path / "missing.pem")})
