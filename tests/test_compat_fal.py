@@ -351,3 +351,18 @@ def test_a_succeeded_result_lists_only_live_outputs(fal):
     lifecycle.complete_generation(generation, ProviderResult([]))
     db.session.commit()
     assert fal.get(f"{BASE}/requests/{generation.id}").get_json()["images"] == []
+
+
+def test_an_unusable_photo_is_a_422_on_image_urls(fal):
+    generation = db.session.get(Generation, submitted(fal)["request_id"])
+    lifecycle.start_generation(generation)
+    lifecycle.fail_generation(generation, "invalid_input", "The source photo could not be used: it is empty.")
+    db.session.commit()
+    result = fal.get(f"{BASE}/requests/{generation.id}")
+    assert result.status_code == 422
+    assert result.get_json()["detail"][0]["loc"] == ["body", "image_urls"]
+
+
+def test_routing_errors_under_fal_have_fals_shape(fal):
+    response = fal.get("/fal/queue/fal-ai/nano-banana-pro/edit")  # submit is POST only
+    assert response.status_code == 405 and "detail" in response.get_json()

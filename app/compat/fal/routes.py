@@ -8,7 +8,6 @@ import time
 from functools import wraps
 
 from flask import Blueprint, Response, g, jsonify, make_response, request, stream_with_context
-from werkzeug.exceptions import HTTPException
 
 from app.auth.api import api_key_from_request, api_key_required, json_body, key_use_noted
 from app.auth.service import find_api_key
@@ -140,13 +139,7 @@ def input_error(error: FalInputError):
 
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError):
-    """fal's error shape: a bad input is 422 with a detail list; anything else {"detail": message}."""
+    """fal's error shape: a bad input is 422 with a detail list; anything else {"detail": message} (app/errors.py)."""
     if error.status == 400:
         return jsonify(detail=[{"loc": ["body"], "msg": error.message, "type": "value_error"}]), 422
     return jsonify(detail=error.message), error.status, error.headers
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException):
-    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
-    return jsonify(detail=error.description or error.name), error.code or 500, headers

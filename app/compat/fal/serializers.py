@@ -12,10 +12,13 @@ ERROR_TYPES = {
     "timeout": "generation_timeout",
     "provider_timeout": "generation_timeout",
     "invalid_image": "image_load_error",
+    "invalid_input": "image_load_error",
     "no_image": "image_load_error",
     "download_failed": "file_download_error",
 }
 DOWNSTREAM_CODES = {"provider_error", "provider_auth", "provider_unavailable", "upstream_lost", "bad_result", "rate_limited"}
+# Refusals of the input, answered 422 like fal's validation errors, with the field at fault.
+INPUT_ERRORS = {"content_policy_violation": "prompt", "image_load_error": "image_urls"}
 FAL_STATUS = {
     GenerationStatus.QUEUED: "IN_QUEUE",
     GenerationStatus.PROCESSING: "IN_PROGRESS",
@@ -90,12 +93,12 @@ def result_json(generation: Generation) -> tuple[dict, int]:
     """A finished request's answer and HTTP status: the model's output, or fal's error body."""
     if generation.status is GenerationStatus.SUCCEEDED:
         return _output(generation), 200
-    if generation.error_code == "content_policy":
-        detail = [{"loc": ["body", "prompt"], "msg": generation.error_message, "type": "content_policy_violation"}]
-        return {"detail": detail}, 422
     if generation.status is GenerationStatus.CANCELED:
         return {"detail": "Request was canceled before it finished.", "error_type": "canceled"}, 400
     kind = error_type(generation)
+    if kind in INPUT_ERRORS:  # the input was refused: fal's validation shape, on the field at fault
+        detail = [{"loc": ["body", INPUT_ERRORS[kind]], "msg": generation.error_message, "type": kind}]
+        return {"detail": detail}, 422
     status = {"generation_timeout": 504, "downstream_service_error": 502}.get(kind, 500)
     return {"detail": generation.error_message or "The request failed.", "error_type": kind}, status
 
