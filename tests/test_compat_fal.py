@@ -2,6 +2,7 @@
 import base64
 import json
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
@@ -366,3 +367,11 @@ def test_an_unusable_photo_is_a_422_on_image_urls(fal):
 def test_routing_errors_under_fal_have_fals_shape(fal):
     response = fal.get("/fal/queue/fal-ai/nano-banana-pro/edit")  # submit is POST only
     assert response.status_code == 405 and "detail" in response.get_json()
+
+
+def test_a_refused_edit_leaves_no_stored_photo_behind(app, fal):
+    response = fal.submit(body={"prompt": "turn the house into a castle", "image_urls": [data_uri()]})
+    assert response.status_code == 422
+    assert "built-in engine" in response.get_json()["detail"][0]["msg"]
+    assert db.session.query(Image).count() == 0
+    assert not [path for path in Path(app.config["STORAGE_DIR"]).rglob("*") if path.is_file()]

@@ -115,15 +115,29 @@ def image_urls(body: dict) -> list[str]:
     return urls
 
 
-def photo_ids(project: Project, urls: list[str]) -> list[str]:
-    """Each URL as a photo of the project: its own signed file, a data URI, or a download (SSRF-safe)."""
-    return [_photo_id(project, url, position) for position, url in enumerate(urls)]
+def photos(project: Project, urls: list[str]) -> tuple[list[str], list]:
+    """Each URL as a photo of the project (its own signed file, a data URI, or a download, SSRF-safe):
+    their ids, and the images stored for them now (to discard if the request is refused after all)."""
+    stored = []
+    try:
+        ids = [_photo_id(project, url, position, stored) for position, url in enumerate(urls)]
+    except ApiError:
+        discard(stored)
+        raise
+    return ids, stored
 
 
-def _photo_id(project: Project, url: str, position: int) -> str:
+def discard(images: list) -> None:
+    """Remove the files of images stored for a request that was refused (their rows roll back with it)."""
+    for image in images:
+        storage().delete(image.storage_key)
+        storage().delete(image.thumbnail_key)
+
+
+def _photo_id(project: Project, url: str, position: int, stored: list) -> str:
     name = f"image_urls[{position}]"
     if url.startswith("data:"):
-        return _upload(project, _data_uri_bytes(url, name), name)
+        return _upload(project, _data_uri_bytes(url, name), name, stored)
     own_key = _own_file_key(url, name)
     if own_key is not None:
         match = OWN_IMAGE_KEY.match(own_key)
@@ -133,7 +147,7 @@ def _photo_id(project: Project, url: str, position: int) -> str:
             except ApiError:
                 pass  # deleted since: its file, if still there, is read below
         try:
-            return _upload(project, storage().get(own_key), name)
+            return _upload(project, storage().get(own_key), name, stored)
         except (FileNotFoundError, ValueError):
             raise FalInputError("image_urls", f"{name}: that Stagecraft file no longer exists.") from None
     try:
@@ -142,7 +156,7 @@ def _photo_id(project: Project, url: str, position: int) -> str:
         raise FalInputError("image_urls", f"{name}: {refused}", "file_download_error") from None
     except outbound.OutboundError as failed:
         raise FalInputError("image_urls", f"{name}: {failed.message}", "file_download_error") from None
-    return _upload(project, data, name)
+    return _upload(project, data, name, stored)
 
 
 def _data_uri_bytes(url: str, name: str) -> bytes:
@@ -178,8 +192,10 @@ def _own_file_key(url: str, name: str) -> str | None:
     return values["key"]
 
 
-def _upload(project: Project, data: bytes, name: str) -> str:
+def _upload(project: Project, data: bytes, name: str, stored: list) -> str:
     try:
-        return upload_image(project, data, name).id
+        image = upload_image(project, data, name)
     except ApiError as rejected:
         raise FalInputError("image_urls", rejected.message, "image_load_error") from None
+    stored.append(image)
+    return image.id

@@ -94,11 +94,16 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
         meta={"fal": {"app": app_path.strip("/"), "model": model.id, "seed": inputs.whole_number(body, "seed", 0, 2**32 - 1)}},
     )
     callback_url = checked_webhook(webhook)
-    spec = replace(spec, references=inputs.photo_ids(project, urls))
+    references, stored = inputs.photos(project, urls)
     # Once GenerationSpec has `surface` (the webhooks branch adds it), set surface="fal" on this spec.
-    generation = create_generation(project, spec, api_key=api_key)
-    if generation.kind == "text_to_image" and not getattr(all_providers()[generation.provider], "models", None):
-        raise FalInputError(None, NO_AI_SERVICE.format(model=model.id), "unsupported_request")
+    spec = replace(spec, references=references)
+    try:
+        generation = create_generation(project, spec, api_key=api_key)
+        if generation.kind == "text_to_image" and not getattr(all_providers()[generation.provider], "models", None):
+            raise FalInputError(None, NO_AI_SERVICE.format(model=model.id), "unsupported_request")
+    except ApiError:
+        inputs.discard(stored)  # the view rolls the rows back; their files go too
+        raise
     generation.callback_url = callback_url
     return generation
 
