@@ -120,6 +120,14 @@ def test_official_fal_client_submits_follows_cancels_and_reads_results_over_tls(
     assert ran["same_result"] and ran["final"]["kind"] == "Completed" and ran["final"]["error"] is None
     assert isinstance(ran["final"]["metrics"]["inference_time"], float)
 
+    stream = requests.get(
+        f"https://127.0.0.1:{port}/fal/queue/fal-ai/nano-banana-pro/requests/{ran['request_id']}/status/stream",
+        headers={"Authorization": f"Key {key}"}, verify=cert, timeout=30,
+    )
+    assert stream.headers["Content-Type"].startswith("text/event-stream")
+    [event] = [block for block in stream.text.split("\n\n") if block.startswith("data: ")]
+    assert json.loads(event[len("data: "):])["status"] == "COMPLETED"  # and the stream closed after it
+
     assert ran["subscribed"]["images"][0]["url"].startswith(f"https://127.0.0.1:{port}/files/")
     assert ran["subscribe_updates"][-1] == "Completed"
     db.session.expire_all()
