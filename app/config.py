@@ -67,6 +67,19 @@ def public_base_url(raw: str | None) -> str | None:
     return raw.strip().rstrip("/")
 
 
+def tls_files(environ) -> dict:
+    """TLS_CERT_FILE and TLS_KEY_FILE: both or neither, each a readable file."""
+    files = {name: environ.get(name) or None for name in ("TLS_CERT_FILE", "TLS_KEY_FILE")}
+    given = [name for name, path in files.items() if path]
+    if len(given) == 1:
+        missing = ({"TLS_CERT_FILE", "TLS_KEY_FILE"} - set(given)).pop()
+        raise ValueError(f"{given[0]} is set but {missing} is not; set both to serve https, or neither.")
+    for name, path in files.items():
+        if path and not Path(path).is_file():
+            raise ValueError(f"{name} points at {path!r}, which is not a file.")
+    return files
+
+
 def persistent_secret(var_dir: Path) -> str:
     """The embedded setup's secret key, generated once and kept in var/ so sessions survive restarts."""
     path = var_dir / "secret_key"
@@ -142,6 +155,8 @@ def load_config(environ=None) -> dict:
         "WORKERS": env_int(environ, "WORKERS", 2),
         "WEB_CONCURRENCY": env_int(environ, "WEB_CONCURRENCY", 2),
         "HOST": env_str(environ, "HOST", "127.0.0.1"),
+        # gunicorn serves https itself when both are set (else put a TLS proxy in front; see the README).
+        **tls_files(environ),
         "PORT": env_int(environ, "PORT", 8000),
         # The MCP server for AI assistants (Streamable HTTP at /mcp), started beside the web server; 0 turns it off.
         "MCP_PORT": env_int(environ, "MCP_PORT", 8001),

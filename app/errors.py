@@ -32,6 +32,8 @@ def is_api_request() -> bool:
 
 def error_response(message: str, status: int, code: str, headers=None):
     """Render an error in the shape of the surface the request came through."""
+    if request.path.startswith("/fal/"):
+        return jsonify(detail=message), status, headers or {}  # fal's clients read "detail"
     if is_api_request():
         body = jsonify(success=False, error={"message": message, "code": code})
         return body, status, headers or {}

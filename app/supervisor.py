@@ -18,7 +18,8 @@ WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "
 
 
 def gunicorn_command(config) -> list[str]:
-    """gevent workers hold many open SSE streams each, at the cost of one greenlet per stream."""
+    """gevent workers hold many open SSE streams each, at the cost of one greenlet per stream; https with TLS files."""
+    tls = ["--certfile", config["TLS_CERT_FILE"], "--keyfile", config["TLS_KEY_FILE"]] if config.get("TLS_CERT_FILE") else []
     return [
         sys.executable, "-m", "gunicorn",
         "--worker-class", "gevent",
@@ -28,6 +29,7 @@ def gunicorn_command(config) -> list[str]:
         "--graceful-timeout", "10",
         "--access-logfile", "-",
         "--control-socket", str(Path(config["VAR_DIR"]) / "gunicorn.ctl"),
+        *tls,
         "wsgi:app",
     ]
 
@@ -58,7 +60,8 @@ def run_everything(config) -> None:
     children.append(subprocess.Popen([sys.executable, "-m", "jobs.cron"], cwd=PROJECT_ROOT, start_new_session=True))
     if config["MCP_PORT"]:
         children.append(subprocess.Popen(mcp_command(), cwd=PROJECT_ROOT, start_new_session=True))
-    click.echo(f"\nStagecraft is running at http://{config['HOST']}:{config['PORT']}/  (Ctrl-C stops it)")
+    scheme = "https" if config.get("TLS_CERT_FILE") else "http"
+    click.echo(f"\nStagecraft is running at {scheme}://{config['HOST']}:{config['PORT']}/  (Ctrl-C stops it)")
     if config["MCP_PORT"]:
         click.echo(f"MCP server for AI assistants: http://{config['HOST']}:{config['MCP_PORT']}/mcp")
     click.echo("")

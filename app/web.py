@@ -25,6 +25,7 @@ def register_blueprints(app) -> None:
     from app.admin.routes import bp as admin_bp
     from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
+    from app.compat.fal.routes import bp as fal_bp
     from app.compat.nanobanana.routes import bp as nanobanana_bp
     from app.compat.process_image.routes import bp as process_image_bp
     from app.flows.routes import bp as flows_bp
@@ -38,7 +39,7 @@ def register_blueprints(app) -> None:
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
-        upstreams_bp, nanobanana_bp, webhooks_bp, process_image_bp,
+        upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from app.compat.fal.serializers import webhook_payload as fal_webhook
 from app.compat.nanobanana.serializers import callback_payload as nanobanana_callback
 from app.extensions import db, redis_queues
 from app.generations.models import Generation
@@ -28,7 +29,7 @@ def v1_payload(generation: Generation) -> dict:
 
 
 # The body of a generation's callback, by the API surface the caller used; compat surfaces add theirs.
-PAYLOAD_BUILDERS = {"v1": v1_payload, "nanobanana": nanobanana_callback}
+PAYLOAD_BUILDERS = {"v1": v1_payload, "fal": fal_webhook, "nanobanana": nanobanana_callback}
 
 
 def deliver(delivery_id: str, attempt: int | None = None) -> str:

@@ -32,9 +32,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_web(config: dict, port: int, log_file=None) -> subprocess.Popen:
+def start_web(config: dict, port: int, log_file=None, **extra_env) -> subprocess.Popen:
     """gunicorn exactly as `flask up` starts it (gevent workers), on 127.0.0.1:port; its output to log_file if given."""
-    env = process_env(config)
+    env = {**process_env(config), **{key: str(value) for key, value in extra_env.items()}}
     command = gunicorn_command({**load_config(env), "HOST": "127.0.0.1", "PORT": port})
     return subprocess.Popen(
         command, cwd=ROOT, env=env, start_new_session=True,

@@ -466,13 +466,6 @@ def test_an_unexpected_error_is_code_500_without_details(nb, monkeypatch):
 
 # Callbacks, delivered by the webhooks feature's jobs to a receiver on 127.0.0.1 that checks the signature.
 
-@pytest.fixture
-def receiver(app, project):
-    app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
-    with WebhookReceiver(secret=project.webhook_secret) as server:
-        yield server
-
-
 def test_a_finished_task_is_called_back_in_that_apis_shape_signed(nb, client, worker, receiver):
     task_id = generate(nb, prompt="brighten this room", type="IMAGETOIAMGE", imageUrls=[data_uri()],
                        callBackUrl=receiver.url)
