@@ -119,8 +119,15 @@ def test_huge_offsets_and_limits_are_400_on_every_list(api_client, logged_in, pr
             response = api_client.get(f"{path}?{parameter}={HUGE}")
             assert response.status_code == 400, (path, parameter)
             assert parameter in message(response)
-    for path in [f"/projects/{project.id}/generations"]:
-        assert logged_in.get(f"{path}?offset={HUGE}").status_code == 400
+    assert logged_in.get(f"/projects/{project.id}/generations?offset={HUGE}").status_code == 400
+
+
+def test_huge_offsets_are_400_on_the_admin_console_lists(app):
+    admin = factories.make_user("root@example.com", role="admin")
+    client = app.test_client()
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    for path in ("/admin/users", "/admin/workspaces", "/admin/ledger", "/admin/jobs"):
+        assert client.get(f"{path}?offset={HUGE}").status_code == 400, path
 
 
 @pytest.mark.parametrize("method, path", [
