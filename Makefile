@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 VENDOR := static/vendor
 
-.PHONY: run test bench lint setup deps frontend chromium postgresql migrate clean
+.PHONY: run test fuzz bench lint setup deps frontend chromium postgresql migrate clean
 
 run: setup
 	$(FLASK) up
@@ -18,6 +18,10 @@ test: setup chromium postgresql
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
 	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \
 	tests/test_ai_generations.py
+
+# Schemathesis over the whole API for longer than the bounded run in `make test` (FUZZ_SECONDS, default 20 minutes).
+fuzz: setup
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-1200} $(VENV)/bin/pytest -q -s tests/test_fuzz_api.py
 
 bench: setup
 	$(PY) bench/run.py

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, database, errors, extensions, logs, models, web  # noqa: F401 (models registers the tables)
+from app import cli, database, errors, extensions, guards, logs, models, web  # noqa: F401 (models registers the tables)
 from app.config import PROJECT_ROOT, load_config, persistent_secret
 from app.providers import registry
 
@@ -31,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     registry.configure(app)
     web.register_blueprints(app)
     errors.register_error_handlers(app)
+    guards.register(app)
     cli.register_commands(app)
     return app
 

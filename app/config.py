@@ -169,6 +169,12 @@ def load_config(environ=None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool(environ, "SESSION_COOKIE_SECURE", False),
+        # "Remember me" keeps a second cookie; it gets the same protection as the session cookie.
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env_bool(environ, "SESSION_COOKIE_SECURE", False),
+        # Failed logins to one account in a row before it is locked for a while (doubling with each further failure).
+        "LOGIN_FAILURES_BEFORE_BACKOFF": env_int(environ, "LOGIN_FAILURES_BEFORE_BACKOFF", 5),
         # Connections per process; SQLite needs few (one writer at a time), the gevent server many greenlets.
         "DATABASE_POOL_SIZE": env_int(environ, "DATABASE_POOL_SIZE", 4),
         # How long a web request waits for SQLite's write lock before it is answered 503 with Retry-After.

@@ -1,7 +1,8 @@
 """JSON Schemas (2020-12) of the v1 API's bodies, and a validator for the subset they use."""
 from app.catalog.limits import (
-    API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_NUM_IMAGES, MAX_PRIORITY, MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES,
-    MAX_WATERMARK_LENGTH, MIN_PRIORITY, NUM_IMAGES_RULE, OUTPUT_FORMATS, PRIORITY_RULE, PROMPT_REQUIRED, WATERMARK_RULE,
+    API_STATUSES, DEFAULT_OUTPUT_FORMAT, MAX_FLOW_ALIASES, MAX_META_BYTES, MAX_META_DEPTH, MAX_NUM_IMAGES, MAX_PRIORITY,
+    MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES, MAX_WATERMARK_LENGTH, META_RULE, MIN_PRIORITY, NUM_IMAGES_RULE,
+    OUTPUT_FORMATS, PRIORITY_RULE, PROMPT_REQUIRED, WATERMARK_RULE, meta_problem,
 )
 from app.errors import ApiError
 from app.images.models import IMAGE_SOURCES
@@ -9,7 +10,11 @@ from app.imaging.geometry import RESOLUTIONS
 
 NOT_AN_OBJECT = "Send a JSON object body with Content-Type: application/json."
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-META = {"type": "object", "description": "Free-form JSON object kept with the record."}
+META = {
+    "type": "object", "x-meta": True, "x-message": META_RULE,
+    "description": f"Free-form JSON object kept with the record: at most {MAX_META_BYTES // 1024} KB as JSON, "
+                   f"nested at most {MAX_META_DEPTH} deep.",
+}
 ALIAS = {
     "type": "string",
     "description": "'@' then 1-63 of a-z 0-9 . _ - (e.g. @front-exterior); @last, @first, @upload are reserved.",
@@ -37,6 +42,7 @@ REQUEST_SCHEMAS = {
     "GenerationCreate": {
         "type": "object",
         "description": "Start a generation. `prompt` is required unless `preset` is given (the preset's prompt is used).",
+        "anyOf": [{"required": ["prompt"]}, {"required": ["preset"]}],
         "properties": {
             "prompt": {"type": ["string", "null"], "maxLength": MAX_PROMPT_LENGTH,
                        "x-required-message": PROMPT_REQUIRED,
@@ -120,6 +126,8 @@ REQUEST_SCHEMAS = {
     "FlowAliases": {
         "type": "object",
         "description": "Flow aliases: alias → image id. PUT also takes them wrapped as {\"aliases\": {...}}.",
+        "maxProperties": MAX_FLOW_ALIASES,
+        "x-message-maxProperties": f"A flow holds at most {MAX_FLOW_ALIASES} aliases.",
         "additionalProperties": {"type": "string", "x-message": "Each flow alias must map to an image id (a string)."},
         "examples": [{"@before": "0b6c6f7e-1111-4d7e-9c2a-3f0a5d1e2b3c"}],
     },
@@ -249,6 +257,11 @@ def _check(schema: dict, value, path: str) -> None:
 
 
 def _check_object(schema: dict, value: dict, path: str) -> None:
+    # Sizes before contents: a huge object is refused without looking at its members.
+    if len(value) > schema.get("maxProperties", len(value)):
+        raise ApiError(schema.get("x-message-maxProperties") or f"{path} has more than {schema['maxProperties']} members")
+    if schema.get("x-meta") and meta_problem(value):
+        _refuse(schema, meta_problem(value))
     properties = schema.get("properties", {})
     for name in schema.get("required", []):
         if name not in value:

@@ -74,13 +74,13 @@ LIVE_QUERY = (
 HARD_DELETE = QueryParam("hard", {"type": "boolean", "default": False}, "Also remove the stored files.")
 LIVE_IMAGE = ApiOperation(
     "An image for a prompt, generated once and cached", response_media=IMAGE_MEDIA, query=LIVE_QUERY,
-    errors=(403, 502, 504), auth="optional",
+    errors=(402, 403, 409, 502, 504), auth="optional",
 )
 
 OPERATIONS = {
     "images.api_upload": ApiOperation(
         "Upload a photo", request="ImageUpload", request_media="multipart/form-data", response="Image", status=201,
-        errors=(413,),
+        errors=(409, 413),
     ),
     "images.api_list": ApiOperation(
         "List images", response="Image", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
@@ -97,13 +97,14 @@ OPERATIONS = {
         QueryParam("status", {"type": "string", "enum": list(API_STATUSES)}, "Only these.")),
     ),
     "generations.api_create": ApiOperation(
-        "Start a generation", request="GenerationCreate", response="Generation", status=201, idempotent=True
+        "Start a generation", request="GenerationCreate", response="Generation", status=201, errors=(402, 409),
+        idempotent=True,
     ),
     "generations.api_detail": ApiOperation("Read a generation", response="Generation"),
     "generations.api_cancel": ApiOperation("Cancel a generation", response="Generation", errors=(409,)),
     "generations.api_retry": ApiOperation(
         "Retry a generation", request="GenerationRetry", body_optional=True, response="Generation", status=201,
-        errors=(409,), idempotent=True,
+        errors=(402, 409), idempotent=True,
     ),
     "generations.api_delete": ApiOperation("Delete a generation", response="Deleted", query=(HARD_DELETE,)),
     "flows.api_list": ApiOperation("List flows", response="Flow", many=True, query=PAGE),
@@ -123,13 +124,15 @@ UNREGISTERED = ApiOperation(request=ANY_OBJECT)
 
 ERROR_RESPONSES = {
     400: ("BadRequest", "The request is invalid; the message names the field and what to send."),
-    401: ("Unauthorized", "No API key, or one that is unknown or revoked."),
+    401: ("Unauthorized", "No API key, or one that is unknown, expired or revoked."),
+    402: ("InsufficientCredits", "The workspace's credits do not cover the price; the message gives both."),
     403: ("Forbidden", "The signature or permission does not allow this."),
     404: ("NotFound", "No such item in this project."),
     409: ("Conflict", "The item's current state does not allow this."),
     413: ("FileTooLarge", "The file is over the upload limit; the message gives the limit."),
     429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
     502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
+    503: ("Busy", "The service is busy for a moment; try again after Retry-After seconds."),
     504: ("StillGenerating", "The image is not ready yet; request the same URL again after Retry-After seconds."),
 }
 SECURITY_SCHEMES = {
@@ -232,7 +235,7 @@ def _query_parameter(query: QueryParam) -> dict:
 
 def _responses(entry: ApiOperation, components: dict) -> dict:
     responses = {str(entry.status): _success_response(entry, components)}
-    statuses = {400, 404, 429, *entry.errors} | (set() if entry.auth == "none" else {401})
+    statuses = {400, 404, 429, 503, *entry.errors} | (set() if entry.auth == "none" else {401})
     for status in sorted(statuses):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
     return responses
@@ -264,7 +267,7 @@ def _components() -> dict:
     responses = {}
     for status, (name, text) in ERROR_RESPONSES.items():
         responses[name] = {"description": text, "content": {JSON: {"schema": ref("Error")}}}
-        if status in (429, 504):
+        if status in (429, 503, 504):
             responses[name]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return {
         "schemas": dict(SCHEMAS),

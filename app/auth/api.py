@@ -1,8 +1,11 @@
 """API-key authentication for the JSON surfaces."""
+import logging
+import time
 from contextlib import contextmanager
 from functools import wraps
 
 from flask import current_app, g, make_response, request
+from limits import parse as parse_limit
 
 from app import database
 from app.auth.service import find_api_key, key_use_is_news, record_key_use
@@ -27,6 +30,34 @@ def _key_rate_limit() -> str:
 
 # One budget per key across every endpoint, counted in Redis.
 per_key_limit = limiter.shared_limit(_key_rate_limit, scope="api-key", key_func=lambda: f"api-key:{g.api_key.id}")
+log = logging.getLogger(__name__)
+
+
+def spend_key_request(key) -> dict:
+    """Count one request against the key's hourly budget (the one per_key_limit counts); its X-RateLimit headers.
+
+    For views that charge only some requests (a live URL's cache MISS): 429 with Retry-After when it is used up.
+    """
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return {}
+    item = parse_limit(f"{key.rate_limit or current_app.config['API_RATE_LIMIT']}/hour")
+    identifiers = (f"api-key:{key.id}", "api-key")
+    try:
+        allowed = limiter.limiter.hit(item, *identifiers)
+        reset, remaining = limiter.limiter.get_window_stats(item, *identifiers)
+    except Exception:
+        # The limiter's own rule (RATELIMIT_SWALLOW_ERRORS): a storage outage must not refuse the request.
+        log.warning("API key rate limit not counted: the limiter's storage failed", exc_info=True)
+        return {}
+    headers = {"X-RateLimit-Limit": str(item.amount), "X-RateLimit-Remaining": str(remaining),
+               "X-RateLimit-Reset": str(int(reset))}
+    if not allowed:
+        retry_after = max(1, int(reset - time.time()))
+        raise ApiError(
+            f"Rate limit exceeded ({item.amount} per 1 hour) for this API key; wait for Retry-After seconds "
+            "and try again.", status=429, code="rate_limited", headers={**headers, "Retry-After": str(retry_after)},
+        )
+    return headers
 
 
 def api_key_required(view):
@@ -76,6 +107,13 @@ def _note_key_use(key_id: int) -> None:
         db.session.rollback()
         if not database.is_busy(error):
             raise
+
+
+def optional_json_body() -> dict:
+    """The request's JSON object body, or {} when there is no body at all; 400 for anything else (null, garbage)."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    return json_body()
 
 
 def json_body() -> dict:

@@ -1,8 +1,10 @@
 """Sign-up, login, logout and a project's API keys."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import service
+from app.auth import backoff, service
 from app.errors import ApiError
 from app.extensions import db, limiter
 from app.projects.service import get_project_for_user
@@ -12,7 +14,12 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths, so the login page cannot be used as an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    target = target or ""
+    # Browsers drop tabs and newlines inside a URL and read a backslash as a slash ("/\t/evil.example"
+    # becomes "//evil.example"), so any control character, space or backslash refuses the target.
+    clean = target.isprintable() and " " not in target and "\\" not in target
+    parts = urlsplit(target) if clean else None
+    if parts and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
         return target
     return url_for("projects.index")
 
@@ -21,9 +28,16 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit("20 per minute", methods=["POST"])
 def login():
     if request.method == "POST":
-        user = service.authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        email = request.form.get("email", "")
+        try:
+            backoff.check_allowed(email)
+        except ApiError as error:
+            return render_template("auth/login.html", error=error.message, email=email), error.status, error.headers
+        user = service.authenticate(email, request.form.get("password", ""))
         if user is None:
-            return render_template("auth/login.html", error="Wrong email or password.", email=request.form.get("email")), 400
+            backoff.record_failure(email)
+            return render_template("auth/login.html", error="Wrong email or password.", email=email), 400
+        backoff.record_success(email)
         login_user(user, remember=bool(request.form.get("remember")))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html")

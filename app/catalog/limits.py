@@ -3,6 +3,7 @@
 The checks, the OpenAPI schemas, live URLs and the forms all read them from here. Resolutions live
 with the pixels they stand for, in app/imaging/geometry.py.
 """
+import json
 
 MAX_PROMPT_LENGTH = 4000
 MAX_REFERENCE_IMAGES = 8
@@ -31,3 +32,31 @@ TOO_MANY_REFERENCES = f"At most {MAX_REFERENCE_IMAGES} reference images per gene
 NUM_IMAGES_RULE = f"numImages must be a whole number from 1 to {MAX_NUM_IMAGES}."
 WATERMARK_RULE = f"watermark must be true or a label of at most {MAX_WATERMARK_LENGTH} characters."
 PRIORITY_RULE = f"priority must be a whole number from {MIN_PRIORITY} to {MAX_PRIORITY} (larger runs sooner)."
+
+MAX_FLOW_ALIASES = 200
+# Request bodies nest at most this deep; deeper JSON is refused before it is parsed.
+MAX_JSON_DEPTH = 32
+# meta is free-form JSON kept with a record: small and shallow, so it cannot fill the database.
+MAX_META_BYTES = 16 * 1024
+MAX_META_DEPTH = 8
+META_RULE = f"meta must be a JSON object of at most {MAX_META_BYTES // 1024} KB, nested at most {MAX_META_DEPTH} deep."
+
+
+def json_depth(value) -> int:
+    """How deep a parsed JSON value nests (a scalar is 0, [] or {} is 1)."""
+    if isinstance(value, dict):
+        return 1 + max((json_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((json_depth(item) for item in value), default=0)
+    return 0
+
+
+def meta_problem(meta) -> str | None:
+    """What is wrong with a meta value (None when it is fine, or absent)."""
+    if meta is None:
+        return None
+    if not isinstance(meta, dict) or json_depth(meta) > MAX_META_DEPTH:
+        return META_RULE
+    if len(json.dumps(meta, ensure_ascii=False).encode("utf-8", "surrogatepass")) > MAX_META_BYTES:
+        return META_RULE
+    return None

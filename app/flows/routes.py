@@ -3,7 +3,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
-from app.auth.api import api_key_required, json_body
+from app.auth.api import api_key_required, json_body, optional_json_body
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.flows import service
@@ -76,7 +76,7 @@ def api_list():
 @api_key_required
 def api_create():
     """Create a flow explicitly (generations without flowId create one themselves)."""
-    body = validate("FlowCreate", request.get_json(silent=True) or {})
+    body = validate("FlowCreate", optional_json_body())
     flow = service.create_flow(g.project, meta=body.get("meta"), aliases=body.get("aliases"))
     db.session.commit()
     return jsonify(success=True, data=flow_json(flow)), 201

@@ -1,21 +1,23 @@
 """Flows: chains of generations with flow-scoped aliases."""
 import sqlalchemy as sa
 
+from app.catalog.limits import MAX_FLOW_ALIASES, meta_problem
 from app.errors import ApiError
 from app.extensions import db
 from app.flows.models import Flow
-from app.images.aliases import resolve_reference, validate_alias
+from app.images.aliases import validate_alias
+from app.images.models import Image
 from app.pagination import Page, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 
-MAX_ALIASES = 200
+MAX_ALIASES = MAX_FLOW_ALIASES
 
 
 def create_flow(project: Project, meta: dict | None = None, aliases: dict | None = None) -> Flow:
     """A new, empty flow (with optional meta and aliases)."""
-    if meta is not None and not isinstance(meta, dict):
-        raise ApiError("meta must be a JSON object.")
+    if problem := meta_problem(meta):
+        raise ApiError(problem)
     flow = Flow(project_id=project.id, meta=meta or {}, aliases={})
     db.session.add(flow)
     db.session.flush()
@@ -39,17 +41,23 @@ def list_flows(project: Project, limit: int, offset: int) -> Page:
 
 
 def merge_aliases(project: Project, flow: Flow, aliases) -> Flow:
-    """Add or replace flow aliases; every value must be an image id of the project."""
+    """Add or replace flow aliases; every value must be an image id of the project (checked in one query)."""
     if not isinstance(aliases, dict):
         raise ApiError("Send the aliases as a JSON object of alias to image id.")
-    merged = dict(flow.aliases or {})
+    # Sizes first: a huge map is refused before any alias is looked at.
+    if len(aliases) > MAX_ALIASES or len(set(flow.aliases or {}) | set(aliases)) > MAX_ALIASES:
+        raise ApiError(f"A flow holds at most {MAX_ALIASES} aliases.")
     for alias, image_id in aliases.items():
+        validate_alias(alias)
         if not isinstance(image_id, str) or image_id.startswith("@"):
             raise ApiError(f"The value for {alias} must be an image id.")
-        merged[validate_alias(alias)] = resolve_reference(project, image_id).id
-    if len(merged) > MAX_ALIASES:
-        raise ApiError(f"A flow holds at most {MAX_ALIASES} aliases.")
-    flow.aliases = merged
+    wanted = set(aliases.values())
+    found = set(db.session.scalars(
+        sa.select(Image.id).where(Image.project_id == project.id, Image.deleted_at.is_(None), Image.id.in_(wanted))
+    ))
+    if wanted - found:
+        raise ApiError("Image not found", status=404, code="not_found")
+    flow.aliases = {**(flow.aliases or {}), **aliases}
     db.session.flush()
     return flow
 

@@ -1,4 +1,5 @@
 """The rules a generation request must meet, each raising ApiError with a message a person can act on."""
+from app.catalog import limits
 from app.catalog.limits import (
     MAX_NUM_IMAGES,
     MAX_PRIORITY,
@@ -89,6 +90,8 @@ def check_assignments(project: Project, alias, flow_alias) -> None:
 
 
 def check_meta(meta) -> dict:
-    if meta is not None and not isinstance(meta, dict):
-        raise ApiError("meta must be a JSON object.")
+    """meta as given (or {}); 400 with the rule when it is not a small, shallow JSON object."""
+    problem = limits.meta_problem(meta)
+    if problem:
+        raise ApiError(problem)
     return meta or {}

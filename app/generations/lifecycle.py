@@ -87,18 +87,26 @@ def record_upstream_request(generation: Generation, upstream_id: str) -> None:
     db.session.flush()
 
 
-def complete_generation(generation: Generation, result) -> bool:
-    """Store the outputs as images of the project, mark the generation succeeded and capture its credits."""
+def complete_generation(generation: Generation, result) -> None:
+    """Store the outputs as images of the project, mark the generation succeeded and capture its credits.
+
+    A generation canceled or deleted meanwhile (or already ended by the sweeper) raises CancelRequested
+    instead, and the caller's rollback drops the outputs: nothing is stored for work nobody wants.
+    """
+    db.session.refresh(generation, ["cancel_requested_at", "deleted_at"])
+    if generation.cancel_requested_at is not None or generation.deleted_at is not None:
+        raise CancelRequested()
     project = db.session.get(Project, generation.project_id)
     store_outputs(project, generation, result)
     moved = transition(
         generation, GenerationStatus.SUCCEEDED, [GenerationStatus.PROCESSING],
+        Generation.cancel_requested_at.is_(None), Generation.deleted_at.is_(None),
         finished_at=utcnow(), progress_message="Done", is_placeholder=result.placeholder,
     )
-    if moved:
-        credits.capture(project.workspace_id, generation.id)
-        record_duration(generation)
-    return moved
+    if not moved:
+        raise CancelRequested()
+    credits.capture(project.workspace_id, generation.id)
+    record_duration(generation)
 
 
 def end_unsuccessfully(generation: Generation, to: GenerationStatus, code: str, message: str, from_states=ACTIVE) -> bool:

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, re
 from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
-from app.auth.api import api_key_required, json_body
+from app.auth.api import api_key_required, json_body, optional_json_body
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
@@ -166,7 +166,7 @@ def api_list():
 @idempotent
 def api_retry(generation_id: str):
     """Run a finished generation again as a new one (optional prompt / aspectRatio overrides)."""
-    body = validate("GenerationRetry", request.get_json(silent=True) or {})
+    body = validate("GenerationRetry", optional_json_body())
     generation = service.retry_generation(
         g.project,
         service.get_generation(g.project, generation_id),

@@ -19,7 +19,7 @@ from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
 from app.flows import service as flows
-from app.generations import checks
+from app.generations import checks, lifecycle
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.generations.spec import GenerationSpec
@@ -309,7 +309,7 @@ def list_generations(project: Project, *, flow_id=None, status=None, include_del
         query = query.where(Generation.deleted_at.is_(None))
     if flow_id:
         query = query.where(Generation.flow_id == flow_id)
-    if status:
+    if status is not None:  # an empty status= is a wrong value too, not "no filter"
         if status not in API_STATUS_FILTERS:
             raise ApiError(f"status must be one of: {', '.join(API_STATUS_FILTERS)}.")
         query = query.where(Generation.status.in_(API_STATUS_FILTERS[status]))
@@ -325,7 +325,10 @@ def retry_generation(project: Project, original: Generation, *, prompt=None, asp
 
 
 def delete_generation(generation: Generation, hard: bool = False) -> None:
-    """Soft-delete a generation and its outputs; hard also removes the output files."""
+    """Soft-delete a generation and its outputs (hard also removes the files); unfinished work is canceled first."""
+    if not generation.is_terminal:
+        # A queued one ends now and is refunded; a running one stops at its next step and stores nothing.
+        lifecycle.request_cancel(generation)
     generation.deleted_at = generation.deleted_at or utcnow()
     for image in generation.outputs:
         delete_image(image, hard=hard)

@@ -23,6 +23,7 @@ from app.extensions import csrf, db
 from app.flows import service as flows
 from app.generations.estimates import queue_estimates
 from app.generations.service import generations_for_image, preset_offers
+from app.guards import check_json_text
 from app.images import service
 from app.images.aliases import resolve_alias, set_project_alias
 from app.images.serializers import image_json
@@ -106,8 +107,9 @@ def file(key: str):
         abort(404)
     if not path.is_file():
         abort(404)
-    download_name = request.args.get("download")
-    return send_file(path, as_attachment=bool(download_name), download_name=download_name or None, max_age=300)
+    # Always an attachment (an <img> still shows it): a browser never opens a user's file as a page of ours.
+    download_name = service.display_filename(request.args.get("download")) or path.name
+    return send_file(path, as_attachment=True, download_name=download_name, max_age=300)
 
 
 @bp.post("/api/v1/images/upload")
@@ -115,9 +117,17 @@ def file(key: str):
 @api_key_required
 def api_upload():
     """Upload a photo (multipart `file`; optional alias, flowId, flowAlias, meta as JSON text)."""
+    files = list(request.files.items(multi=True))
+    if len(files) > 1:
+        raise ApiError(
+            f"Send one photo per request, in the form field 'file' ({len(files)} files were sent); "
+            "to upload several, make one request for each."
+        )
     file = request.files.get("file")
-    if file is None or not file.filename:
+    if file is None:
         raise ApiError("Send the photo as a multipart form field named 'file'.")
+    if not file.filename:
+        raise ApiError("The photo was sent without a file name; send it with one, e.g. filename=\"kitchen.jpg\".")
     flow_id = request.form.get("flowId")
     image = service.upload_image(
         g.project,
@@ -136,6 +146,7 @@ def _form_json(field: str) -> dict | None:
     raw = request.form.get(field)
     if not raw:
         return None
+    check_json_text(raw)
     try:
         value = json.loads(raw)
     except ValueError:

@@ -4,6 +4,7 @@ import hashlib
 import sqlalchemy as sa
 from flask import current_app
 
+from app.catalog.limits import meta_problem
 from app.errors import ApiError
 from app.extensions import db
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
@@ -32,6 +33,13 @@ def check_upload_size(filename: str, size: int) -> None:
         )
 
 
+def display_filename(filename: str | None) -> str | None:
+    """The name a file is shown under: its last path part, without control characters (None if nothing is left)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if char.isprintable()).strip()
+    return None if name in ("", ".", "..") else name[:255]
+
+
 def upload_image(
     project: Project,
     data: bytes,
@@ -42,6 +50,9 @@ def upload_image(
     flow_alias: str | None = None,
 ) -> Image:
     """Validate a photo by decoding it fully, store the original and a thumbnail, and record it."""
+    filename = display_filename(filename)
+    if problem := meta_problem(meta):
+        raise ApiError(problem)
     if alias is not None:
         ensure_alias_free(project, validate_alias(alias))
     if flow_alias is not None:
@@ -62,7 +73,7 @@ def upload_image(
         height=photo.height,
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        original_filename=(filename or "")[:255] or None,
+        original_filename=filename,
         meta=meta or {},
         alias=alias,
         flow_id=flow.id if flow else None,
@@ -113,7 +124,7 @@ def list_images(project: Project, *, flow_id=None, source=None, alias=None, incl
         query = query.where(Image.deleted_at.is_(None))
     if flow_id:
         query = query.where(Image.flow_id == flow_id)
-    if source:
+    if source is not None:  # an empty source= is a wrong value too, not "no filter"
         if source not in IMAGE_SOURCES:
             raise ApiError(f"source must be one of: {', '.join(IMAGE_SOURCES)}.")
         query = query.where(Image.source == source)
@@ -134,8 +145,8 @@ def update_image(project: Project, image: Image, changes: dict) -> Image:
     if "focalPoint" in changes:
         image.focal_x, image.focal_y = _focal_point(changes["focalPoint"])
     if "meta" in changes:
-        if not isinstance(changes["meta"], dict):
-            raise ApiError("meta must be a JSON object.")
+        if problem := meta_problem(changes["meta"]):
+            raise ApiError(problem)
         image.meta = changes["meta"]
     db.session.flush()
     return image

@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.auth.api import api_key_from_request, key_use_noted
+from app.auth.api import api_key_from_request, key_use_noted, spend_key_request
 from app.auth.service import find_api_key
 from app.errors import ApiError
 from app.extensions import db
@@ -35,7 +35,11 @@ def image():
         return _image_response(*workflow.cached_or_generated(project, params, api_key=None))
     key = find_api_key(plaintext)
     with key_use_noted(key):
-        return _image_response(*workflow.cached_or_generated(key.project, params, api_key=key))
+        # A HIT is free (the cache answers it); every MISS counts against the key's rate limit.
+        image, headers = workflow.cached_or_generated(
+            key.project, params, api_key=key, on_miss=lambda: spend_key_request(key)
+        )
+        return _image_response(image, headers)
 
 
 def _image_response(image, headers: dict) -> Response:

@@ -22,16 +22,23 @@ CLAIM_POLL_SECONDS = 0.05
 ROW_POLL_SECONDS = 2.0
 
 
-def cached_or_generated(project, params, api_key=None):
-    """(image, response headers): a HIT from the project's cache, or a MISS generated for this request."""
+def cached_or_generated(project, params, api_key=None, on_miss=None):
+    """(image, response headers): a HIT from the project's cache, or a MISS generated for this request.
+
+    on_miss() runs once when the cache cannot answer, before any work: it may refuse (raise) and
+    returns headers for the answer (the API key's rate limit, which every MISS counts against).
+    """
     deadline = time.monotonic() + _wait_seconds()
+    miss_headers = None
     while True:
         cached = service.find_cached(project, params)
         if cached:
             entry, image = cached
             service.record_hit(entry)
             db.session.commit()
-            return image, {"X-Cache-Status": "HIT", "X-Cache-Hit-Count": str(entry.hit_count)}
+            return image, {**(miss_headers or {}), "X-Cache-Status": "HIT", "X-Cache-Hit-Count": str(entry.hit_count)}
+        if miss_headers is None:
+            miss_headers = on_miss() if on_miss else {}
         generation_id = _start_or_join(project, params, api_key)
         if generation_id:
             break
@@ -46,7 +53,7 @@ def cached_or_generated(project, params, api_key=None):
         raise
     _store_entry(project, params, generation, image)
     service.release(project, params, generation_id)
-    return image, {"X-Cache-Status": "MISS", "X-Generation-Id": generation_id}
+    return image, {**miss_headers, "X-Cache-Status": "MISS", "X-Generation-Id": generation_id}
 
 
 def _start_or_join(project, params, api_key) -> str | None:
