@@ -48,16 +48,16 @@ def failed_generation(project) -> Generation:
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES + ["/admin/workspaces/1"])
-def test_agent_gets_404_on_admin_pages(logged_in, path):
+def test_agent_gets_403_on_admin_pages(logged_in, path):
     response = logged_in.get(path)
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert b"Admin overview" not in response.data
 
 
-def test_agent_gets_404_on_admin_actions(logged_in, user):
+def test_agent_gets_403_on_admin_actions(logged_in, user):
     response = logged_in.post(f"/admin/workspaces/{workspace_of(user).id}/credits",
                               data={"action": "grant", "amount": "100", "reason": "self-service"})
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert len(ledger_rows(workspace_of(user).id)) == 1  # only the free-credits grant
 
 

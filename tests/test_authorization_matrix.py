@@ -10,11 +10,16 @@ ADDING A ROUTE (e.g. when merging a branch that adds one): add ONE line to ROUTE
     Route("blueprint.endpoint", "METHOD", "/path/with/{placeholders}", SURFACE, body),
 
 - placeholders name B's resources: {project} {image} {alias} {flow} {flow_alias} {generation} {key}
-  {user} {workspace} {file}; {own_project} / {own_flow} are A's, for "A's row pointing at B's" cases;
+  {user} {workspace} {file} {record} {delivery}; {own_project} / {own_flow} are A's, for "A's row
+  pointing at B's" cases;
 - SURFACE is PAGE (a logged-in agent), API (an API key; revoked/expired keys are tried too), ADMIN
   (admin console), or OPEN (no resource of anyone: login, docs, health...). A PAGE or API route that
   lists A's own things uses expect=OWN (any status below 500, none of B's data in the answer);
 - body (optional) is the JSON (API) or form (PAGE) to send, with the same placeholders.
+
+API lines send the key the way that surface's clients do (`Authorization: Key` under /fal/, `Bearer`
+for the nanobanana API, `X-API-Key` elsewhere) and read the refusal in that surface's shape
+(`refusal()`): the nanobanana API answers HTTP 200 with its code in the body.
 
 test_every_route_is_in_the_matrix fails, naming the missing (endpoint, method) pairs, until each
 route the app has is listed here, and fails on a stale line for a route that no longer exists.
@@ -29,6 +34,7 @@ import sqlalchemy as sa
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey
+from app.compat.process_image import service as process_image
 from app.errors import API_PREFIXES
 from app.extensions import db
 from app.flows import service as flows
@@ -37,13 +43,12 @@ from app.generations.spec import GenerationSpec
 from app.images.aliases import set_project_alias
 from app.projects.service import workspaces_for
 from app.timeutil import utcnow
+from app.webhooks import service as webhooks
 from tests import factories
 
 PAGE, API, ADMIN, OPEN = "page", "api", "admin", "open"
 NOT_FOUND, OWN = 404, "own"
-# The admin console answers agents 404 on purpose (app/admin/routes.py: a non-admin learns nothing
-# about the console, not even that it exists); a 403 would say it is there.
-ADMIN_REFUSED = 404
+ADMIN_REFUSED = 403  # an agent on the admin console is refused, and shown nothing of it
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 MULTIPART = {"images.api_upload"}  # API lines whose body is a multipart form with a photo in "file"
 
@@ -85,6 +90,14 @@ ROUTES = [
     Route("generations.events", "GET", "/generations/{generation}/events", PAGE),
     Route("generations.cancel", "POST", "/generations/{generation}/cancel", PAGE),
     Route("images.file", "GET", "/files/{file}", PAGE, expect=403),  # without B's signature
+    Route("webhooks.settings", "GET", "/projects/{project}/callbacks", PAGE),
+    Route("webhooks.rotate", "POST", "/projects/{project}/callbacks/rotate", PAGE),
+    Route("webhooks.send_test", "POST", "/projects/{project}/callbacks/test", PAGE, {"url": "https://example.com/h"}),
+    Route("webhooks.redeliver", "POST", "/projects/{project}/callbacks/{delivery}/redeliver", PAGE),
+    Route("webhooks.redeliver", "POST", "/projects/{own_project}/callbacks/{delivery}/redeliver", PAGE),
+    Route("process_image.prepare_on_page", "POST", "/images/{image}/prepare", PAGE, {"prompt": "x"}),
+    Route("process_image.prepared_on_page", "GET", "/images/{image}/prepared", PAGE),
+    Route("process_image.process_on_page", "POST", "/image-generations/{record}/process", PAGE),
     # --- the v1 API, with an API key of A's project ------------------------------------------------
     Route("images.api_list", "GET", "/api/v1/images", API, expect=OWN),
     Route("images.api_list", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
@@ -114,6 +127,23 @@ ROUTES = [
     Route("flows.api_generations", "GET", "/api/v1/flows/{flow}/generations", API),
     Route("flows.api_images", "GET", "/api/v1/flows/{flow}/images", API),
     Route("live.image", "GET", "/api/v1/live?prompt=x&project={project}&sig=forged", OPEN, expect=401),
+    # --- the fal-style queue, the nanobanana API and process-image, each with its own key header ---------
+    Route("fal.submit", "POST", "/fal/queue/stagecraft/enhance", API, {"image_urls": ["/files/{file}"]}, expect=OWN),
+    Route("fal.status", "GET", "/fal/queue/stagecraft/enhance/requests/{generation}/status", API),
+    Route("fal.status_stream", "GET", "/fal/queue/stagecraft/enhance/requests/{generation}/status/stream", API),
+    Route("fal.result", "GET", "/fal/queue/stagecraft/enhance/requests/{generation}", API),
+    Route("fal.cancel", "PUT", "/fal/queue/stagecraft/enhance/requests/{generation}/cancel", API),
+    Route("nanobanana.generate", "POST", "/api/v1/nanobanana/generate", API,
+          {"prompt": "x", "type": "IMAGETOIMAGE", "imageUrls": ["/files/{file}"]}, expect=OWN),
+    Route("nanobanana.record_info", "GET", "/api/v1/nanobanana/record-info?taskId={generation}", API),
+    Route("nanobanana.record_info", "GET", "/api/v1/nanobanana/record?taskId={generation}", API),
+    Route("nanobanana.credit", "GET", "/api/v1/common/credit", API, expect=OWN),
+    Route("process_image.create_record", "POST", "/api/image-generations", API, {"imageId": "{image}", "prompt": "x"}),
+    Route("process_image.list_records", "GET", "/api/image-generations", API, expect=OWN),
+    Route("process_image.record_status", "GET", "/api/image-generations/{record}", API),
+    Route("process_image.process_image", "POST", "/api/process-image", API, {"imageId": "{record}"}),
+    Route("process_image.inpaint_image", "POST", "/api/inpaint-image", API,
+          {"imageId": "{image}", "prompt": "x", "mask": "data:image/png;base64,iVBORw0KGgo="}),
     # --- the admin console --------------------------------------------------------------------
     Route("admin.overview", "GET", "/admin/", ADMIN),
     Route("admin.users", "GET", "/admin/users", ADMIN),
@@ -135,6 +165,7 @@ ROUTES = [
     Route("auth.logout", "POST", "/logout", OPEN, expect=OWN),
     Route("generations.presets", "GET", "/presets", OPEN, expect=OWN),
     Route("health.healthz", "GET", "/healthz", OPEN, expect=OWN),
+    Route("process_image.health", "GET", "/api/process-image", OPEN, expect=OWN),
     Route("apidocs.reference", "GET", "/api/docs", OPEN, expect=OWN),
     Route("apidocs.openapi_document", "GET", "/api/openapi.json", OPEN, expect=OWN),
     Route("static", "GET", "/static/js/forms.js", OPEN, expect=OWN),
@@ -159,11 +190,15 @@ def other(app) -> Other:
     flow = flows.create_flow(project, aliases={"@secret-flow": image.id})
     generation = create_generation(project, GenerationSpec(preset="enhance", references=[image.id]))
     key, plaintext = auth_service.create_api_key(project, "B's key")
+    record = process_image.prepare(project, "Scandinavian staging", image_id=image.id)
+    app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
+    delivery = webhooks.send_test_event(project, "http://127.0.0.1:9/b-hook")
     db.session.commit()
     values = {
         "project": project.id, "image": image.id, "alias": "@secret-front", "flow": flow.id,
         "flow_alias": "@secret-flow", "generation": generation.id, "key": key.id, "user": owner.id,
         "workspace": workspaces_for(owner)[0].id, "file": image.storage_key, "email": owner.email,
+        "record": record.id, "delivery": delivery.id,
     }
     return Other(values, [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key])
 
@@ -186,6 +221,28 @@ def _format_strings(text: str, values: dict) -> str:
     for name, value in values.items():
         text = text.replace("{" + name + "}", str(value))
     return text
+
+
+def key_headers(path: str, key: str) -> dict:
+    """The key as that surface's clients send it."""
+    if path.startswith("/fal/"):
+        return {"Authorization": f"Key {key}"}
+    if path.startswith(("/api/v1/nanobanana/", "/api/v1/common/")):
+        return {"Authorization": f"Bearer {key}"}
+    return {"X-API-Key": key}
+
+
+def refusal(response) -> tuple[int, str]:
+    """The status and message of an answer, read in its surface's own error shape."""
+    body = response.get_json(silent=True) if response.is_json else None
+    if not isinstance(body, dict):
+        return response.status_code, ""
+    if {"code", "msg"} <= body.keys():  # the nanobanana API: HTTP 200, the code in the body
+        return body["code"], str(body["msg"])
+    if "detail" in body:  # the fal-style queue
+        return response.status_code, json.dumps(body["detail"])
+    error = body.get("error")
+    return response.status_code, str(error.get("message") if isinstance(error, dict) else error)
 
 
 def send(client, route: Route, path: str, body, headers=None):
@@ -216,12 +273,13 @@ def test_another_workspace_is_never_reachable(route, app, client, user, other, m
     path, body = fill(route, values)
     if route.surface == OPEN:
         client.post("/logout")
-    headers = {"X-API-Key": api_client.key} if route.surface == API else None
+    headers = key_headers(path, api_client.key) if route.surface == API else None
     response = send(client, route, path, body, headers)
     expected = ADMIN_REFUSED if route.surface == ADMIN else route.expect
-    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    status, _ = refusal(response)
+    assert response.status_code < 500 and status < 500, response.get_data(as_text=True)[:500]
     if expected != OWN:
-        assert response.status_code == expected, response.get_data(as_text=True)[:500]
+        assert status == expected, response.get_data(as_text=True)[:500]
     text = response.get_data(as_text=True) if not response.is_streamed or response.status_code != 200 else ""
     leaked = [secret for secret in other.secrets if secret in text]
     assert not leaked, f"{route_id(route)} answered with workspace B's data: {leaked}"
@@ -237,9 +295,10 @@ def test_revoked_and_expired_keys_get_401(route, app, client, project, other, mi
     db.session.commit()
     path, body = fill(route, {**other.values, **mine})
     for plaintext, word in ((revoked_plain, "revoked"), (expired_plain, "expired")):
-        response = send(client, route, path, body, {"X-API-Key": plaintext})
-        assert response.status_code == 401, (word, response.get_data(as_text=True)[:300])
-        assert word in response.get_json()["error"]["message"]
+        response = send(client, route, path, body, key_headers(path, plaintext))
+        status, message = refusal(response)
+        assert status == 401, (word, response.get_data(as_text=True)[:300])
+        assert word in message
 
 
 def test_revoked_key_gets_401_on_live_urls_too(client, project):
@@ -260,7 +319,7 @@ def test_matrix_refusals_left_workspace_b_untouched(app, client, user, other, mi
     for route in ROUTES:
         if route.method != "GET" and route.surface in (PAGE, API, ADMIN):
             path, body = fill(route, {**other.values, **mine})
-            headers = {"X-API-Key": api_client.key} if route.surface == API else None
+            headers = key_headers(path, api_client.key) if route.surface == API else None
             send(client, route, path, body, headers).close()
     db.session.expire_all()
     key = db.session.get(ApiKey, other.values["key"])

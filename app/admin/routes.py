@@ -1,4 +1,4 @@
-"""The admin console's pages. Admins only: anonymous visitors are sent to log in, everyone else gets 404."""
+"""The admin console's pages. Admins only: anonymous visitors are sent to log in, everyone else gets 403."""
 from collections.abc import Mapping
 from datetime import date
 
@@ -23,9 +23,9 @@ STATUSES = [status.value for status in GenerationStatus]
 @bp.before_request
 @login_required
 def require_admin():
-    """A non-admin learns nothing about the console, not even that it exists."""
+    """A signed-in agent is told plainly that the console is for administrators (403), and shown nothing of it."""
     if not (current_user.is_authenticated and current_user.is_admin):
-        abort(404)
+        abort(403)
 
 
 @bp.after_request
