@@ -1,4 +1,5 @@
 """Every table of the app, imported in one place so Alembic and SQLAlchemy see them all."""
+from app.analysis.models import Analysis, AnalysisSession
 from app.auth.models import ApiKey, User
 from app.credits.models import CreditLedger
 from app.flows.models import Flow
@@ -9,6 +10,6 @@ from app.live.models import LiveEntry
 from app.projects.models import Membership, Project, Workspace
 
 __all__ = [
-    "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "LiveEntry",
+    "Analysis", "AnalysisSession", "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "LiveEntry",
     "Membership", "Project", "User", "Workspace",
 ]

@@ -1,0 +1,53 @@
+"""Server-sent events for an analysis run: read from the session's Redis stream, resumable by event id."""
+import json
+import time
+
+from app.analysis import events
+
+KEEP_ALIVE_SECONDS = 15
+# A stream is closed after this long; the client reconnects with Last-Event-ID and loses nothing.
+MAX_STREAM_SECONDS = 900
+RETRY_MS = 3000
+
+
+def sse(event_id: str | None, name: str, data: str) -> str:
+    """One event: id, event name, and every line of the payload with its own data: prefix."""
+    lines = [f"id: {event_id}"] if event_id else []
+    lines.append(f"event: {name}")
+    lines += [f"data: {line}" for line in data.splitlines() or [""]]
+    return "\n".join(lines) + "\n\n"
+
+
+def follow(session_id: str, run: int, after: str, render=None):
+    """The run's events after `after`, keep-alive comments while waiting, ending after `complete`.
+
+    `render(name, data)` turns an event into (name, payload) for pages; the API sends the JSON as is.
+    """
+    yield f"retry: {RETRY_MS}\n\n"
+    deadline = time.monotonic() + MAX_STREAM_SECONDS
+    while time.monotonic() < deadline:
+        batch = events.read(session_id, after, KEEP_ALIVE_SECONDS * 1000)
+        if not batch:
+            yield ": keep-alive\n\n"
+            continue
+        for event_id, name, event_run, data in batch:
+            after = event_id
+            if event_run != run:
+                continue
+            if render is None:
+                yield sse(event_id, name, json.dumps(data))
+            else:
+                yield sse(event_id, *render(name, data))
+            if name == "complete":
+                return
+
+
+def wait_for_result(session_id: str, run: int, after: str, image_id: str, timeout: float) -> tuple[str, dict] | None:
+    """Block until this run's result or error for one photo arrives; None after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        for event_id, name, event_run, data in events.read(session_id, after, int(min(left, 5) * 1000) or 1):
+            after = event_id
+            if event_run == run and name in ("result", "error") and data.get("imageId") == image_id:
+                return name, data
+    return None
