@@ -9,7 +9,7 @@ from app.analysis import events
 from app.analysis.models import Analysis, AnalysisSession, AnalysisStatus
 from app.analysis.pipeline import PhotoFailed, describe_photo
 from app.analysis.serializers import public_metadata
-from app.analysis.service import delete_expired, refund_failed
+from app.analysis.service import delete_expired, refund_failed, run_summary
 from app.analysis.writing import context_from_dict
 from app.extensions import db
 from app.images.models import Image
@@ -83,13 +83,9 @@ def _finish_one(session_id: str, run: int) -> None:
     session = db.session.get(AnalysisSession, session_id)
     if events.count(session_id, run, "finished") < session.run_total:
         return
-    statuses = db.session.scalars(sa.select(Analysis.status).where(Analysis.session_id == session_id,
-                                                                   Analysis.run == run)).all()
-    succeeded = sum(status is AnalysisStatus.SUCCEEDED for status in statuses)
-    failed = len(statuses) - succeeded
-    status = "completed" if not failed else "failed" if not succeeded else "partial"
-    events.publish(session_id, run, "complete", {"status": status, "processed": succeeded, "failed": failed,
-                                                 "total": session.run_total})
+    summary = run_summary(session)
+    events.publish(session_id, run, "complete", {key: summary[key] for key in ("status", "processed", "failed")}
+                   | {"total": session.run_total})
     db.session.rollback()
 
 

@@ -103,7 +103,7 @@ def _description(measured, subject: str, room: str | None, tones: str, context: 
 
 
 def _first_sentence(measured, subject: str, room: str | None, tones: str, pick) -> str:
-    shape = f"a {measured.orientation} view" if measured.orientation != "square" else "a square view"
+    shape = {"landscape": "a wide shot", "portrait": "a tall shot", "square": "a square shot"}[measured.orientation]
     if room is None:
         core = f"this listing photo is {shape}"
     elif room in OUTDOOR_ROOMS:

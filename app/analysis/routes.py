@@ -46,8 +46,9 @@ def start(project_id: int):
 def session_page(project_id: int, session_id: str):
     project = get_project_for_user(current_user, project_id)
     session = service.get_session(project, session_id)
-    return render_template("analysis/session.html", project=project, session=session,
-                           running=any(a.status.value in ("queued", "processing") for a in session.analyses))
+    summary = service.run_summary(session)
+    return render_template("analysis/session.html", project=project, session=session, summary=summary,
+                           running=summary["status"] == "running")
 
 
 @bp.get("/projects/<id:project_id>/describe/<session_id>/events")

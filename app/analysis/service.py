@@ -208,6 +208,16 @@ def update_fields(analysis: Analysis, changes: dict) -> Analysis:
     return analysis
 
 
+def run_summary(session: AnalysisSession) -> dict:
+    """The latest run as the `complete` event tells it: status, processed, failed, total."""
+    statuses = [a.status for a in session.analyses if a.run == session.run and session.run]
+    succeeded = sum(status is AnalysisStatus.SUCCEEDED for status in statuses)
+    failed = sum(status is AnalysisStatus.FAILED for status in statuses)
+    running = len(statuses) - succeeded - failed
+    status = "running" if running else "completed" if not failed else "failed" if not succeeded else "partial"
+    return {"status": status, "processed": succeeded, "failed": failed, "total": len(statuses)}
+
+
 def get_analysis(session: AnalysisSession, analysis_id: str) -> Analysis:
     analysis = db.session.scalar(sa.select(Analysis).where(Analysis.id == str(analysis_id)[:40],
                                                            Analysis.session_id == session.id))
