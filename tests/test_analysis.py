@@ -157,3 +157,14 @@ def test_expired_sessions_are_refused_and_swept_with_their_uploads(api_client, a
     assert api_client.get(f"/v1/sessions/{session_id}").status_code == 404
     assert sweep_analyses()["deleted"] == [session_id]
     assert not storage().exists(key) and db.session.get(AnalysisSession, session_id) is None
+
+
+def test_a_quiet_stream_sends_keep_alive_comments(app, monkeypatch):
+    from app.analysis import stream
+
+    monkeypatch.setattr(stream, "KEEP_ALIVE_SECONDS", 0)
+    monkeypatch.setattr(stream, "READ_BLOCK_MS", 1)
+    follower = stream.follow("sess_quiet", 1, "0")
+
+    assert next(follower).startswith("retry:")
+    assert next(follower) == ": keep-alive\n\n"

@@ -1,10 +1,17 @@
 """Server-sent events for an analysis run: read from the session's Redis stream, resumable by event id."""
 import json
+import logging
 import time
+
+from redis.exceptions import RedisError
 
 from app.analysis import events
 
+log = logging.getLogger(__name__)
+
 KEEP_ALIVE_SECONDS = 15
+# Each blocking read stays under redis-py's 5-second socket timeout.
+READ_BLOCK_MS = 4000
 # A stream is closed after this long; the client reconnects with Last-Event-ID and loses nothing.
 MAX_STREAM_SECONDS = 900
 RETRY_MS = 3000
@@ -25,11 +32,20 @@ def follow(session_id: str, run: int, after: str, render=None):
     """
     yield f"retry: {RETRY_MS}\n\n"
     deadline = time.monotonic() + MAX_STREAM_SECONDS
+    quiet_since = time.monotonic()
     while time.monotonic() < deadline:
-        batch = events.read(session_id, after, KEEP_ALIVE_SECONDS * 1000)
+        try:
+            batch = events.read(session_id, after, READ_BLOCK_MS)
+        except RedisError:
+            # The client reconnects (retry:) with Last-Event-ID and loses nothing once Redis is back.
+            log.warning("analysis stream of %s ended: Redis did not answer", session_id)
+            return
         if not batch:
-            yield ": keep-alive\n\n"
+            if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
             continue
+        quiet_since = time.monotonic()
         for event_id, name, event_run, data in batch:
             after = event_id
             if event_run != run:
@@ -46,7 +62,7 @@ def wait_for_result(session_id: str, run: int, after: str, image_id: str, timeou
     """Block until this run's result or error for one photo arrives; None after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
-        for event_id, name, event_run, data in events.read(session_id, after, int(min(left, 5) * 1000) or 1):
+        for event_id, name, event_run, data in events.read(session_id, after, int(min(left * 1000, READ_BLOCK_MS)) or 1):
             after = event_id
             if event_run == run and name in ("result", "error") and data.get("imageId") == image_id:
                 return name, data
