@@ -1,7 +1,6 @@
 """The analyze API on a real server: gunicorn (gevent workers) and RQ workers, read with plain `requests`."""
 import json
 
-import pytest
 import requests
 
 from app.credits import service as credits

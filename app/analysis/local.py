@@ -72,8 +72,7 @@ def _title(subject: str, style: str, light: str, context: ListingContext, pick) 
 
 def _alt(subject: str, tones: str, context: ListingContext) -> str:
     what = "Listing photo" if subject == "photo" else subject[0].upper() + subject[1:]
-    parts = [what, f"in {tones}" if tones else "", f"at {context.place}" if context.place else ""]
-    return " ".join(part for part in parts if part)
+    return f"{what} in {tones}{context.located}" if tones else f"{what}{context.located}"
 
 
 def _caption(subject: str, style: str, tones: str, context: ListingContext, pick) -> str:
@@ -121,7 +120,7 @@ def _home_sentence(context: ListingContext, pick) -> str:
     home = f"{context.bedrooms}-bedroom home" if context.bedrooms else "home"
     if styled:
         home = f"{styled} {home}"
-    where = f" at {context.place}" if context.place else ""
+    where = context.located
     if not (styled or context.bedrooms or where):
         return ""
     return pick((f"it belongs to a {home}{where}", f"this is part of a {home}{where}"))

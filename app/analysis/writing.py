@@ -32,6 +32,13 @@ class ListingContext:
         """'12 Oak Lane, Springfield', either part alone, or ''."""
         return ", ".join(part for part in (self.address, self.city) if part)
 
+    @property
+    def located(self) -> str:
+        """' at 12 Oak Lane, Springfield', ' in Springfield', or ''."""
+        if self.address:
+            return f" at {self.place}"
+        return f" in {self.city}" if self.city else ""
+
     def as_dict(self) -> dict:
         return {"address": self.address, "city": self.city, "bedrooms": self.bedrooms,
                 "styleKeywords": list(self.style), "brandVoice": self.brand_voice}
