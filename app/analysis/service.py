@@ -3,10 +3,12 @@
 Every lookup is scoped to the caller's project. A run's jobs are queued only after the
 transaction that reserved their credits commits.
 """
+import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from redis.exceptions import RedisError
 
 from app.analysis import events
 from app.analysis.models import ACTIVE_STATUSES, Analysis, AnalysisSession, AnalysisStatus, new_analysis_id
@@ -17,6 +19,7 @@ from app.credits import service as credits
 from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db, redis_queues
+from app.generations.dispatch import AFTER_COMMIT
 from app.images.models import EXTENSIONS
 from app.images.service import check_upload_size, get_image
 from app.images.storage import storage
@@ -25,7 +28,7 @@ from app.imaging.io import load_photo
 from app.projects.models import Project
 from app.timeutil import utcnow
 
-AFTER_COMMIT = "stagecraft_after_commit"  # the session hook generations/dispatch.py runs after each commit
+log = logging.getLogger(__name__)
 JOB_FUNCTION = "jobs.analysis.analyze_image"
 MAX_PHOTOS_PER_SESSION = 100
 NOT_FOUND = "Session not found: it may have expired. Open a new session and upload the photos again."
@@ -178,11 +181,15 @@ class _Enqueue:
         self.analysis_id, self.run = analysis_id, run
 
     def __call__(self) -> None:
-        redis_queues.queue("default").enqueue(
-            JOB_FUNCTION, self.analysis_id, self.run, job_id=f"analysis-{self.analysis_id}-{self.run}",
-            job_timeout=current_app.config["JOB_TIMEOUT"], result_ttl=600, failure_ttl=24 * 3600,
-            description=f"describe photo {self.analysis_id}",
-        )
+        try:
+            redis_queues.queue("default").enqueue(
+                JOB_FUNCTION, self.analysis_id, self.run, job_id=f"analysis-{self.analysis_id}-{self.run}",
+                job_timeout=current_app.config["JOB_TIMEOUT"], result_ttl=600, failure_ttl=24 * 3600,
+                description=f"describe photo {self.analysis_id}",
+            )
+        except RedisError:
+            # The row stays queued; the sweeper fails and refunds it once it is overdue.
+            log.warning("could not queue photo %s for description", self.analysis_id, exc_info=True)
 
 
 def update_fields(analysis: Analysis, changes: dict) -> Analysis:
