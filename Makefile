@@ -30,10 +30,12 @@ setup: deps frontend
 
 deps: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-extras.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-extras.txt || \
+	  echo "The photo compliance extras did not install; those checks will report 'not available'."
 	touch $@
 
 frontend: $(VENDOR)/.installed

@@ -152,6 +152,13 @@ def load_config(environ=None) -> dict:
         "WORKSPACE_BUSY_DELAY": env_int(environ, "WORKSPACE_BUSY_DELAY", 3),
         "QUEUED_DEADLINE": env_int(environ, "QUEUED_DEADLINE", 1800),
         "SWEEP_INTERVAL": env_int(environ, "SWEEP_INTERVAL", 30),
+        # Photo descriptions: sessions and their uploads are deleted this many seconds after they were opened.
+        "ANALYSIS_SESSION_TTL": env_int(environ, "ANALYSIS_SESSION_TTL", 86400),
+        # "auto" describes with Gemini when GEMINI_API_KEY is set, else with the offline analyzer.
+        "ANALYZER": env_str(environ, "ANALYZER", "auto").lower(),
+        "GEMINI_VISION_MODEL": env_str(environ, "GEMINI_VISION_MODEL", "gemini-2.5-flash"),
+        # Photos the NSFW classifier scores at or above this are held for review.
+        "NSFW_HOLD_THRESHOLD": env_float(environ, "NSFW_HOLD_THRESHOLD", 0.8),
         "WORKERS": env_int(environ, "WORKERS", 2),
         "WEB_CONCURRENCY": env_int(environ, "WEB_CONCURRENCY", 2),
         "HOST": env_str(environ, "HOST", "127.0.0.1"),

@@ -1,4 +1,5 @@
 """Every table of the app, imported in one place so Alembic and SQLAlchemy see them all."""
+from app.analysis.models import Analysis, AnalysisSession
 from app.auth.models import ApiKey, User
 from app.compat.process_image.models import ImageGenerationRecord
 from app.credits.models import CreditLedger
@@ -11,6 +12,6 @@ from app.projects.models import Membership, Project, Workspace
 from app.webhooks.models import WebhookAttempt, WebhookDelivery
 
 __all__ = [
-    "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image", "ImageGenerationRecord", "LiveEntry",
-    "Membership", "Project", "User", "WebhookAttempt", "WebhookDelivery", "Workspace",
+    "Analysis", "AnalysisSession", "ApiKey", "CreditLedger", "Flow", "Generation", "IdempotencyRecord", "Image",
+    "ImageGenerationRecord", "LiveEntry", "Membership", "Project", "User", "WebhookAttempt", "WebhookDelivery", "Workspace",
 ]

@@ -23,6 +23,8 @@ def register_blueprints(app) -> None:
     """Register every feature's blueprint and the helpers templates use."""
     app.url_map.converters["id"] = IdConverter
     from app.admin.routes import bp as admin_bp
+    from app.analysis.api import bp as analysis_api_bp
+    from app.analysis.routes import bp as analysis_bp
     from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
     from app.compat.fal.routes import bp as fal_bp
@@ -39,7 +41,7 @@ def register_blueprints(app) -> None:
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
-        upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp,
+        upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -7,12 +7,15 @@ import argparse
 
 from rq import Worker
 
+from app.analysis import compliance
 from app.extensions import redis_queues
 
 
 def run_worker(app, burst: bool = False) -> None:
     """Work the high, default and low queues, in that order of preference."""
     with app.app_context():
+        # The compliance models load once here, and every job this worker forks shares them.
+        compliance.preload()
         worker = Worker(redis_queues.all_queues(), connection=redis_queues.connection)
         # with_scheduler: retries with backoff and deferred jobs are enqueued at their time.
         worker.work(burst=burst, logging_level=app.config["LOG_LEVEL"], with_scheduler=True)

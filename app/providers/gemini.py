@@ -76,6 +76,10 @@ class GeminiProvider(RemoteProvider):
             return None, Outcome.failed(error)
         return None, read_answer(body)
 
+    def generate_content(self, model: str, body: dict) -> dict:
+        """One generateContent call with any body (the photo analyzer's JSON-schema requests); errors as ProviderError."""
+        return self._post(model, json.dumps(body).encode())
+
     def _post(self, model: str, payload: bytes) -> dict:
         if len(payload) > MAX_REQUEST_BYTES:
             raise ProviderError(

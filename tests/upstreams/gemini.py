@@ -7,6 +7,11 @@ INVALID_ARGUMENT with reason API_KEY_INVALID), images inline as base64 in candid
 Output sizes follow Google's 1K table per aspect ratio, doubled for 2K and quadrupled for 4K.
 Stricter than Google in one place, on purpose: imageSize is refused for models without it.
 
+Text models (the photo analyzer's path) answer in words, or, with generationConfig.responseMimeType
+"application/json" and a responseSchema (Google's OpenAPI subset: type, properties, required, items,
+enum, maxItems, description, propertyOrdering), with one text part holding JSON that fits the schema.
+A schema with a type Google does not know is refused with 400 INVALID_ARGUMENT, as Google does.
+
 Tests script the next answers with `answer_next(...)`: refusals, errors, and a held answer that
 waits for a threading.Event the test sets. Without a script every request gets an image.
 """
@@ -24,7 +29,11 @@ from PIL import Image, ImageDraw
 from tests.upstreams import LocalServer
 
 API_KEY = "test-gemini-key-0123456789"
-MODELS = {"gemini-2.5-flash-image", "gemini-3-pro-image-preview"}
+IMAGE_MODELS = {"gemini-2.5-flash-image", "gemini-3-pro-image-preview"}
+TEXT_MODELS = {"gemini-2.5-flash", "gemini-2.5-pro"}
+MODELS = IMAGE_MODELS | TEXT_MODELS
+SCHEMA_TYPES = {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT"}
+RESPONSE_MIME_TYPES = {"text/plain", "application/json", "text/x.enum"}
 SIZED_MODELS = {"gemini-3-pro-image-preview"}
 SIZES_1K = {
     "1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184), "4:3": (1184, 864),
@@ -151,7 +160,19 @@ class GeminiUpstream(LocalServer):
         if invalid:
             return invalid
         answer = self._script.popleft() if self._script else None
-        return answer(self, model, body) if answer else self.image_reply(model, body)
+        if answer:
+            return answer(self, model, body)
+        return self.text_reply(model, body) if model in TEXT_MODELS else self.image_reply(model, body)
+
+    def text_reply(self, model: str, request: dict) -> Reply:
+        """A text model's answer: JSON fitting the responseSchema when one is asked for, else a sentence."""
+        config = _get(request, "generationConfig") or {}
+        schema = _get(config, "responseSchema")
+        if _get(config, "responseMimeType") == "application/json" and schema:
+            text = json.dumps(sample_for(schema))
+        else:
+            text = "A bright room with pale walls."
+        return Reply(200, _candidate(model, [{"text": text}], "STOP"))
 
     def thought_parts(self) -> list[dict]:
         """What a thinking model sends before its answer: its reasoning and a draft image, marked thought."""
@@ -190,12 +211,59 @@ def _input_ratio(request: dict) -> str | None:
     return None
 
 
+def json_answer(answer: dict | str):
+    """A scripted text-model answer whose one text part is this JSON (or this raw text)."""
+    text = answer if isinstance(answer, str) else json.dumps(answer)
+    return lambda upstream, model, request: Reply(200, _candidate(model, [{"text": text}], "STOP"))
+
+
+def sample_for(schema: dict, name: str = "value"):
+    """A value that fits a response schema, as a model following it would write."""
+    kind = str(schema.get("type", "")).upper()
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if kind == "OBJECT":
+        return {key: sample_for(sub, key) for key, sub in (schema.get("properties") or {}).items()}
+    if kind == "ARRAY":
+        count = min(3, schema.get("maxItems") or 3)
+        return [sample_for(schema.get("items") or {"type": "STRING"}, f"{name} {i + 1}") for i in range(count)]
+    if kind in ("NUMBER", "INTEGER"):
+        return 1
+    if kind == "BOOLEAN":
+        return True
+    return f"{name} of a bright room with pale walls"
+
+
+def _schema_problem(schema, path: str = "responseSchema") -> str | None:
+    if not isinstance(schema, dict):
+        return f"Invalid value at '{path}': must be an object."
+    kind = str(schema.get("type", "")).upper()
+    if kind not in SCHEMA_TYPES:
+        return f"Invalid value at '{path}.type' ({schema.get('type')!r})"
+    for key, sub in (schema.get("properties") or {}).items():
+        problem = _schema_problem(sub, f"{path}.properties[{key}]")
+        if problem:
+            return problem
+    if kind == "ARRAY" and "items" in schema:
+        return _schema_problem(schema["items"], f"{path}.items")
+    return None
+
+
 def _invalid(model: str, body: dict | None) -> Reply | None:
     if body is None:
         return error_reply(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
     if not body.get("contents"):
         return error_reply(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
-    config = _get(_get(body, "generationConfig") or {}, "imageConfig") or {}
+    generation_config = _get(body, "generationConfig") or {}
+    mime = _get(generation_config, "responseMimeType")
+    if mime is not None and mime not in RESPONSE_MIME_TYPES:
+        return error_reply(400, "INVALID_ARGUMENT", f"* GenerateContentRequest.generation_config.response_mime_type: "
+                                                    f"allowed mimetypes are {', '.join(sorted(RESPONSE_MIME_TYPES))}.")
+    if _get(generation_config, "responseSchema") is not None:
+        problem = _schema_problem(_get(generation_config, "responseSchema"))
+        if problem:
+            return error_reply(400, "INVALID_ARGUMENT", problem)
+    config = _get(generation_config, "imageConfig") or {}
     problem = None
     if _get(config, "aspectRatio") not in (None, *SIZES_1K):
         problem = f"Unsupported aspect ratio: {_get(config, 'aspectRatio')}"
