@@ -10,7 +10,7 @@ ADDING A ROUTE (e.g. when merging a branch that adds one): add ONE line to ROUTE
     Route("blueprint.endpoint", "METHOD", "/path/with/{placeholders}", SURFACE, body),
 
 - placeholders name B's resources: {project} {image} {alias} {flow} {flow_alias} {generation} {key}
-  {user} {workspace} {file} {record} {delivery}; {own_project} / {own_flow} are A's, for "A's row
+  {user} {workspace} {file} {record} {delivery} {session} {analysis}; {own_project} / {own_flow} are A's, for "A's row
   pointing at B's" cases;
 - SURFACE is PAGE (a logged-in agent), API (an API key; revoked/expired keys are tried too), ADMIN
   (admin console), or OPEN (no resource of anyone: login, docs, health...). A PAGE or API route that
@@ -33,6 +33,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth import service as auth_service
+from app.analysis import service as analysis
+from app.analysis.writing import ListingContext
 from app.auth.models import ApiKey
 from app.compat.process_image import service as process_image
 from app.errors import API_PREFIXES
@@ -98,6 +100,13 @@ ROUTES = [
     Route("process_image.prepare_on_page", "POST", "/images/{image}/prepare", PAGE, {"prompt": "x"}),
     Route("process_image.prepared_on_page", "GET", "/images/{image}/prepared", PAGE),
     Route("process_image.process_on_page", "POST", "/image-generations/{record}/process", PAGE),
+    Route("analysis.index", "GET", "/projects/{project}/describe", PAGE),
+    Route("analysis.start", "POST", "/projects/{project}/describe", PAGE, {"image_ids": "{image}"}),
+    Route("analysis.session_page", "GET", "/projects/{project}/describe/{session}", PAGE),
+    Route("analysis.session_page", "GET", "/projects/{own_project}/describe/{session}", PAGE),
+    Route("analysis.download", "GET", "/projects/{project}/describe/{session}/download.csv", PAGE),
+    Route("analysis.events", "GET", "/projects/{project}/describe/{session}/events", PAGE),
+    Route("analysis.edit", "POST", "/projects/{project}/describe/{session}/photos/{analysis}", PAGE, {"title": "x"}),
     # --- the v1 API, with an API key of A's project ------------------------------------------------
     Route("images.api_list", "GET", "/api/v1/images", API, expect=OWN),
     Route("images.api_list", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
@@ -127,6 +136,14 @@ ROUTES = [
     Route("flows.api_generations", "GET", "/api/v1/flows/{flow}/generations", API),
     Route("flows.api_images", "GET", "/api/v1/flows/{flow}/images", API),
     Route("live.image", "GET", "/api/v1/live?prompt=x&project={project}&sig=forged", OPEN, expect=401),
+    Route("analysis_api.create_session", "POST", "/v1/sessions", API, {"imageIds": ["{image}"]}, expect=OWN),
+    Route("analysis_api.detail", "GET", "/v1/sessions/{session}", API),
+    Route("analysis_api.upload", "POST", "/v1/sessions/{session}/uploads", API),
+    Route("analysis_api.add_images", "POST", "/v1/sessions/{session}/images", API, {"imageIds": ["{image}"]}),
+    Route("analysis_api.analyze", "POST", "/v1/sessions/{session}/analyze", API, {"sessionId": "{session}"}),
+    Route("analysis_api.analyze_single", "POST", "/v1/sessions/{session}/analyze-single", API,
+          {"sessionId": "{session}", "image": {"id": "{analysis}"}}),
+    Route("analysis_api.follow", "GET", "/v1/sessions/{session}/events", API),
     # --- the fal-style queue, the nanobanana API and process-image, each with its own key header ---------
     Route("fal.submit", "POST", "/fal/queue/stagecraft/enhance", API, {"image_urls": ["/files/{file}"]}, expect=OWN),
     Route("fal.status", "GET", "/fal/queue/stagecraft/enhance/requests/{generation}/status", API),
@@ -193,14 +210,17 @@ def other(app) -> Other:
     record = process_image.prepare(project, "Scandinavian staging", image_id=image.id)
     app.config["OUTBOUND_ALLOWLIST"] = ("127.0.0.1",)
     delivery = webhooks.send_test_event(project, "http://127.0.0.1:9/b-hook")
+    session = analysis.create_session(project, ListingContext(address="99 Secret Lane"))
+    described = analysis.add_project_image(project, session, image.id)
     db.session.commit()
     values = {
         "project": project.id, "image": image.id, "alias": "@secret-front", "flow": flow.id,
         "flow_alias": "@secret-flow", "generation": generation.id, "key": key.id, "user": owner.id,
         "workspace": workspaces_for(owner)[0].id, "file": image.storage_key, "email": owner.email,
-        "record": record.id, "delivery": delivery.id,
+        "record": record.id, "delivery": delivery.id, "session": session.id, "analysis": described.id,
     }
-    return Other(values, [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key])
+    secrets = [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key, "99 Secret Lane"]
+    return Other(values, secrets)
 
 
 @pytest.fixture
