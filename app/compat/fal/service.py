@@ -15,6 +15,7 @@ from app.generations.estimates import queue_estimates
 from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation, get_generation
 from app.generations.spec import GenerationSpec
+from app.images.inputs import ImageIntake
 from app.images.storage import storage
 from app.projects.models import Project
 from app.providers import fal
@@ -94,15 +95,12 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
         meta={"fal": {"app": app_path.strip("/"), "model": model.id, "seed": inputs.whole_number(body, "seed", 0, 2**32 - 1)}},
     )
     callback_url = checked_webhook(webhook)
-    references, stored = inputs.photos(project, urls)
-    spec = replace(spec, references=references, callback_url=callback_url, surface="fal")
-    try:
+    with ImageIntake(project) as intake:  # a refused request removes the photo files it stored
+        references = [inputs.photo_id(intake, url, position) for position, url in enumerate(urls)]
+        spec = replace(spec, references=references, callback_url=callback_url, surface="fal")
         generation = create_generation(project, spec, api_key=api_key)
         if generation.kind == "text_to_image" and not getattr(all_providers()[generation.provider], "models", None):
             raise FalInputError(None, NO_AI_SERVICE.format(model=model.id), "unsupported_request")
-    except ApiError:
-        inputs.discard(stored)  # the view rolls the rows back; their files go too
-        raise
     return generation
 
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.generations.models import Generation
 from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
-from app.images.inputs import image_from_url
+from app.images.inputs import ImageIntake
 from app.projects.models import Project
 
 # Both spellings: the API's own misspelled values and the words they stand for.
@@ -34,13 +34,14 @@ def create_task(project: Project, body: dict, *, api_key=None) -> Generation:
         raise ApiError(f"image_size must be one of: {', '.join(IMAGE_SIZES)}.", status=422)
     watermark = _string(body, "watermark")
     callback_url = _callback_url(body)
-    # imageUrls are the images to edit: a text-to-image request neither fetches nor uses them.
-    references = [image_from_url(project, url).id for url in _image_urls(body)] if edit else []
-    spec = GenerationSpec(
-        prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
-        callback_url=callback_url, surface=SURFACE,
-    )
-    return create_generation(project, spec, api_key=api_key)
+    with ImageIntake(project) as intake:  # a refused request removes the photo files it stored
+        # imageUrls are the images to edit: a text-to-image request neither fetches nor uses them.
+        references = [intake.add(url).id for url in _image_urls(body)] if edit else []
+        spec = GenerationSpec(
+            prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
+            callback_url=callback_url, surface=SURFACE,
+        )
+        return create_generation(project, spec, api_key=api_key)
 
 
 def get_task(project: Project, task_id: str) -> Generation:
