@@ -124,7 +124,7 @@ def _data_uri_bytes(uri: str) -> bytes:
     if match is None:
         raise ApiError("A data URI must look like data:image/jpeg;base64,<data>.", status=422, code=INVALID)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    payload = uri[match.end():]
+    payload = "".join(uri[match.end():].split())  # base64 wrapped over lines is still base64
     if len(payload) > (limit * 4) // 3 + 4:
         raise ApiError(f"The data URI's image is larger than the limit of {limit // (1024 * 1024)} MB.", status=413,
                        code="file_too_large")

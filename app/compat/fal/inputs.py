@@ -11,7 +11,9 @@ OUTPUT_FORMATS = {"jpeg": "jpeg", "jpg": "jpeg", "png": "png", "webp": "webp"}
 # X-Fal-Queue-Priority, as the official client sends it, when the body names no priority of its own.
 PRIORITY_HEADER = {"normal": 0, "low": -1}
 # fal's error types for the shared image intake's codes; anything else about a reference is a value_error.
-ERROR_TYPES = {DOWNLOAD_FAILED: "file_download_error", "invalid_image": "image_load_error", "file_too_large": "image_load_error"}
+ERROR_TYPES = {
+    DOWNLOAD_FAILED: "file_download_error", "invalid_image": "image_load_error", "file_too_large": "image_load_error",
+}
 
 
 class FalInputError(ApiError):
@@ -110,4 +112,5 @@ def photo_id(intake: ImageIntake, url: str, position: int) -> str:
     try:
         return intake.add(url, name).id
     except ApiError as refused:
-        raise FalInputError("image_urls", f"{name}: {refused.message}", ERROR_TYPES.get(refused.code, "value_error")) from None
+        error_type = ERROR_TYPES.get(refused.code, "value_error")
+        raise FalInputError("image_urls", f"{name}: {refused.message}", error_type) from None
