@@ -5,7 +5,6 @@ It keeps no state of its own: a request is a generation, its request_id the gene
 import base64
 from dataclasses import dataclass, replace
 
-from app import outbound
 from app.catalog.presets import UnknownPreset, get_preset
 from app.compat.fal import inputs
 from app.compat.fal.inputs import FalInputError
@@ -20,6 +19,7 @@ from app.images.storage import storage
 from app.projects.models import Project
 from app.providers import fal
 from app.providers.registry import all_providers, model_ids
+from app.webhooks.service import check_callback_url
 
 Z_IMAGE_TEXT, Z_IMAGE_EDIT = "z-image-text-to-image", "z-image-image-edit"
 PRESET_OWNER = "stagecraft"
@@ -28,7 +28,6 @@ NO_AI_SERVICE = (
     "Stagecraft administrator to connect fal.ai, nanobananaapi.ai or Google Gemini. Without one, send photos in "
     "image_urls to an edit model (fal-ai/nano-banana-pro/edit, z-image-image-edit or stagecraft/<preset>)."
 )
-MAX_WEBHOOK_URL = 2048
 
 
 @dataclass(frozen=True)
@@ -112,18 +111,11 @@ def _upstream(model: FalModel) -> str | None:
 
 
 def checked_webhook(url: str | None) -> str | None:
-    """?fal_webhook=: a public http(s) URL (or an allowlisted host), checked now as it will be on delivery."""
-    if not url:
-        return None
-    if len(url) > MAX_WEBHOOK_URL:
-        raise FalInputError(None, f"fal_webhook must be at most {MAX_WEBHOOK_URL} characters.")
+    """?fal_webhook=: checked now as every callback address is (and again on delivery), in fal's error shape."""
     try:
-        outbound.check_url(url)
-    except outbound.OutboundRefused as refused:
-        raise FalInputError(None, f"fal_webhook cannot be used: {refused}") from None
-    except outbound.OutboundError:
-        raise FalInputError(None, "fal_webhook cannot be used: its host name could not be resolved.") from None
-    return url
+        return check_callback_url(url, field="fal_webhook")
+    except ApiError as refused:
+        raise FalInputError(None, refused.message) from None
 
 
 def get_request(project: Project, request_id: str) -> Generation:
