@@ -7,6 +7,7 @@ import re
 import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -249,7 +250,7 @@ def test_a_body_that_is_not_json_is_a_parameter_error(nb):
     assert answer["code"] == 400 and "JSON" in answer["msg"]
 
 
-def test_insufficient_credits_is_code_402_in_the_body(nb, project):
+def test_insufficient_credits_is_code_402_in_the_body(app, nb, project):
     balance = credits.balance(project.workspace_id)
     credits.adjust(project.workspace_id, -balance, actor=None, reason="spent elsewhere")
     db.session.commit()
@@ -258,6 +259,8 @@ def test_insufficient_credits_is_code_402_in_the_body(nb, project):
 
     assert answer["code"] == 402 and "Not enough credits" in answer["msg"]
     assert generation_count() == 0
+    stored = [path for path in Path(app.config["STORAGE_DIR"]).rglob("*") if path.is_file()]
+    assert stored == []  # the refused request kept none of the photos it brought in
     assert call(nb, "/api/v1/common/credit")["data"] == 0
 
 

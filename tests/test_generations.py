@@ -2,9 +2,12 @@
 import io
 import json
 
+from flask import template_rendered
 from PIL import Image as PILImage
+from sqlalchemy.orm import Session
 
 from app.extensions import db, redis_queues
+from app.generations import routes as generation_routes
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
@@ -123,6 +126,29 @@ def test_event_stream_sends_current_state_then_closes_when_finished(logged_in, p
     events = read_events(response, 1)
     assert events[0].startswith("event: done")
     assert 'data-status="succeeded"' in events[0]
+
+
+def test_event_stream_names_and_renders_each_event_from_the_same_read(logged_in, project, monkeypatch):
+    image = upload_image(project, photo_bytes("kitchen_02.jpg"), "kitchen.jpg")
+    db.session.commit()
+    logged_in.post(f"/images/{image.id}/generations", data={"preset": "enhance"})
+    generation_id = db.session.scalar(db.select(Generation.id))
+    monkeypatch.setattr(generation_routes, "SSE_REREAD_SECONDS", 0.05)
+
+    def finish_right_after_the_first_render(_sender, template, **_extra):
+        # The generation ends between rendering the queued body and ending the read transaction.
+        if template.name == "generations/_body.html" and not finished:
+            with Session(db.engine) as other:
+                other.get(Generation, generation_id).status = GenerationStatus.CANCELED
+                other.commit()
+            finished.append(True)
+
+    finished = []
+    with template_rendered.connected_to(finish_right_after_the_first_render):
+        response = logged_in.get(f"/generations/{generation_id}/events", buffered=False)
+        events = read_events(response, 2)
+    assert events[0].startswith("event: progress") and 'data-status="queued"' in events[0]
+    assert events[1].startswith("event: done") and 'data-status="canceled"' in events[1]
 
 
 def test_worker_progress_is_published_through_redis(api_client, worker):

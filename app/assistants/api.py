@@ -3,9 +3,6 @@
 Each function runs on its own worker thread inside its own app context (routes.py), so it reads and
 writes the database like a request would, and answers with plain dicts an assistant can read.
 """
-import base64
-import binascii
-
 from flask import current_app
 
 from app.auth.service import find_api_key, key_use_is_news, record_key_use
@@ -18,9 +15,8 @@ from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation, get_generation, preset_offers
 from app.generations.spec import GenerationSpec
 from app.images.aliases import resolve_reference
+from app.images.inputs import ImageIntake
 from app.images.serializers import image_json
-from app.images.service import upload_image
-from app.outbound import OutboundError, OutboundRefused, fetch
 
 # A refusal by an AI service's safety filter: the assistant should ask its user for other wording.
 REPHRASE = (
@@ -55,9 +51,10 @@ def edit_image(plaintext: str, image: str, prompt: str | None = None, preset: st
     key = authenticate(plaintext)
     if not (prompt or preset):
         raise ApiError("Say what to change in `prompt`, or pick a preset (list_presets shows them).")
-    source = _source_image(key.project, image)
-    spec = GenerationSpec(prompt=prompt, preset=preset, references=[source.id], aspect_ratio=aspect_ratio)
-    return _start(key, spec)
+    with ImageIntake(key.project) as intake:  # a refused edit removes the photo file it stored
+        source = _source_image(intake, image)
+        spec = GenerationSpec(prompt=prompt, preset=preset, references=[source.id], aspect_ratio=aspect_ratio)
+        return _start(key, spec)
 
 
 def get_task(plaintext: str, task_id: str, wait_seconds: float = 0) -> dict:
@@ -134,29 +131,11 @@ def _task(generation: Generation, workspace_id: int) -> dict:
     return task
 
 
-def _source_image(project, image: str):
-    """A project image from an id or alias, or a new upload from a data: URI or a public http(s) URL."""
+def _source_image(intake: ImageIntake, image: str):
+    """A project image from an id or alias, or one brought in from a data: URI or an http(s) URL."""
     if not isinstance(image, str) or not image.strip():
         raise ApiError("`image` must be an image id, an alias, an https URL or a data: URI.")
     image = image.strip()
-    if image.startswith("data:"):
-        return upload_image(project, _data_uri_bytes(image), "assistant-upload")
-    if image.startswith(("http://", "https://")):
-        try:
-            data = fetch(image, max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
-        except OutboundRefused as refused:
-            raise ApiError(f"That image URL cannot be used: {refused}") from None
-        except OutboundError as error:
-            raise ApiError(f"The image could not be downloaded: {error.message}") from None
-        return upload_image(project, data, image.rsplit("/", 1)[-1][:100] or "assistant-upload")
-    return resolve_reference(project, image)
-
-
-def _data_uri_bytes(uri: str) -> bytes:
-    header, _, payload = uri.partition(",")
-    if not header.endswith(";base64") or not payload:
-        raise ApiError("A data: URI image must be base64-encoded (data:image/jpeg;base64,...).")
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError("The data: URI is not valid base64.") from None
+    if image[:5].lower() == "data:" or image.startswith(("http://", "https://")):
+        return intake.add(image)
+    return resolve_reference(intake.project, image)

@@ -9,16 +9,15 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 
-from app.extensions import db, redis_queues
+from app.after_commit import after_commit
+from app.extensions import redis_queues
 from app.generations import progress
 
 log = logging.getLogger(__name__)
 
-AFTER_COMMIT = "stagecraft_after_commit"
 JOB_FUNCTION = "jobs.generation.run_generation"
 
 
@@ -61,7 +60,7 @@ def enqueue_after_commit(generation, job_id: str | None = None, delay: int = 0) 
         generation.id, job_id or generation.rq_job_id or generation.id, generation.priority,
         f"generation {generation.id} ({generation.preset or generation.kind})", delay,
     )
-    _after_commit(job)
+    after_commit(job)
 
 
 def announce_after_commit(generation) -> None:
@@ -70,24 +69,7 @@ def announce_after_commit(generation) -> None:
         generation.id, generation.status.value, generation.progress_done, generation.progress_total,
         generation.progress_message,
     )
-    _after_commit(state)
-
-
-def _after_commit(action) -> None:
-    actions = db.session.info.setdefault(AFTER_COMMIT, [])
-    if action not in actions:
-        actions.append(action)
-
-
-@sa.event.listens_for(sa.orm.Session, "after_commit")
-def _run_after_commit(session) -> None:
-    for action in session.info.pop(AFTER_COMMIT, []):
-        action()
-
-
-@sa.event.listens_for(sa.orm.Session, "after_rollback")
-def _forget_after_rollback(session) -> None:
-    session.info.pop(AFTER_COMMIT, None)
+    after_commit(state)
 
 
 def enqueue(job: Enqueue) -> bool:

@@ -6,6 +6,7 @@ import time
 from redis.exceptions import RedisError
 
 from app.extensions import db, redis_queues
+from app.generations.models import Generation
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,20 @@ class Listener:
 def listen(generation_id: str) -> Listener:
     """Start following a generation's changes (before reading its row, so no change is missed)."""
     return Listener(generation_id)
+
+
+def fresh_read(generation_id: str, render):
+    """render(generation) from one fresh read of its row, with whether that same read found it finished.
+
+    For streams that wait between reads: the read transaction ends before returning, and since that
+    expires the row (a later attribute access would reload it, newer than what was rendered),
+    the finished-decision is taken before it.
+    """
+    db.session.expire_all()
+    generation = db.session.get(Generation, generation_id)
+    rendered, finished = render(generation), generation.is_terminal
+    db.session.rollback()
+    return rendered, finished
 
 
 def wait_for_end(generation, seconds: float):

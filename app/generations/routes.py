@@ -92,11 +92,11 @@ def events(generation_id: str):
     listener = progress.listen(generation.id)
 
     def render_current() -> tuple[str, bool]:
-        db.session.expire_all()
-        current = db.session.get(Generation, generation_id)
-        body = _render_generation("generations/_body.html", current, source=source)
-        db.session.rollback()  # end the read transaction while we wait
-        return sse_event("done" if current.is_terminal else "progress", body), current.is_terminal
+        # The event's name and body come from one read, so "done" always carries the finished body.
+        body, finished = progress.fresh_read(
+            generation_id, lambda current: _render_generation("generations/_body.html", current, source=source)
+        )
+        return sse_event("done" if finished else "progress", body), finished
 
     def stream():
         deadline = time.monotonic() + SSE_MAX_SECONDS

@@ -8,15 +8,14 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 
-from app.extensions import db, redis_queues
+from app.after_commit import after_commit
+from app.extensions import redis_queues
 
 log = logging.getLogger(__name__)
 
-AFTER_COMMIT = "stagecraft_webhooks_after_commit"
 JOB_FUNCTION = "jobs.webhooks.deliver"
 # After high-priority image work, before low-priority work: a caller is waiting to hear of its result.
 QUEUE = "default"
@@ -45,21 +44,7 @@ class EnqueueAttempt:
 
 def enqueue_attempt_after_commit(delivery_id: str, attempt: int, delay: int = 0) -> None:
     """Queue attempt number `attempt` of a delivery (after delay seconds) once the session commits."""
-    actions = db.session.info.setdefault(AFTER_COMMIT, [])
-    action = EnqueueAttempt(delivery_id, attempt, delay)
-    if action not in actions:
-        actions.append(action)
-
-
-@sa.event.listens_for(sa.orm.Session, "after_commit")
-def _run_after_commit(session) -> None:
-    for action in session.info.pop(AFTER_COMMIT, []):
-        action()
-
-
-@sa.event.listens_for(sa.orm.Session, "after_rollback")
-def _forget_after_rollback(session) -> None:
-    session.info.pop(AFTER_COMMIT, None)
+    after_commit(EnqueueAttempt(delivery_id, attempt, delay))
 
 
 def enqueue_attempt(job: EnqueueAttempt) -> bool:

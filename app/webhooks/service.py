@@ -27,30 +27,30 @@ TEST_EVENT = "webhook.test"
 IN_FLIGHT = "No answer recorded yet: the attempt is under way, or its worker stopped."
 
 
-def check_callback_url(url) -> str | None:
-    """A callback URL as given, or None; 400 with what to change when it is not a public http(s) address."""
+def check_callback_url(url, field: str = "callbackUrl") -> str | None:
+    """A callback URL as given, or None; 400 naming the field and what to change when it is not public http(s)."""
     if url is None or url == "":
         return None
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
-        raise ApiError(f"callbackUrl must be an http(s) URL of at most {MAX_URL_LENGTH} characters.")
+        raise ApiError(f"{field} must be an http(s) URL of at most {MAX_URL_LENGTH} characters.")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
-        raise ApiError("callbackUrl is not a valid URL.") from None
+        raise ApiError(f"{field} is not a valid URL.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ApiError("callbackUrl must be a full address starting with https:// (or http://).")
+        raise ApiError(f"{field} must be an http(s) URL: a full address starting with https:// (or http://).")
     if "@" in parts.netloc:
-        raise ApiError("callbackUrl must not hold a user name or password.")
+        raise ApiError(f"{field} must not hold a user name or password.")
     try:
         check_url(url)
     except OutboundRefused:
         raise ApiError(
-            f"callbackUrl points at {parts.hostname}, which is not a public internet address; "
+            f"{field} points at {parts.hostname}, which is not a public internet address; "
             "callbacks are only sent to public addresses."
         ) from None
     except OutboundError:
-        raise ApiError(f"callbackUrl's host {parts.hostname} could not be found; check the address.") from None
+        raise ApiError(f"{field}'s host {parts.hostname} could not be found; check the address.") from None
     return url
 
 

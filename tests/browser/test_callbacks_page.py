@@ -8,7 +8,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, make_project, make_user
 
 PHONE = {"width": 375, "height": 800}
-# Elements of the page's content that reach past the right edge of the viewport (the shared header is not ours).
+# Elements of the page's content that reach past the right edge of the viewport.
 WIDEST = """[...document.querySelectorAll('main *')]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
   .map(e => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
@@ -33,7 +33,8 @@ def add_delivery(project, status, event_type, url, attempts):
 
 
 def test_callbacks_page_fits_a_phone_and_sends_again(live_server, page):
-    user = make_user("agent-callbacks@example.com")
+    # A long address: the site header must still fit the phone (it cuts the address short).
+    user = make_user("alexandra.montgomery-fitzwilliam.callbacks@harbourview-realestate-partners.example.com")
     project = make_project(user, "4 Harbour View")
     long_url = "https://crm.example-brokerage.com/integrations/stagecraft/callbacks/received-photo-jobs?token=abc"
     retrying = add_delivery(project, DeliveryStatus.PENDING, "generation.succeeded", long_url, [
@@ -56,6 +57,7 @@ def test_callbacks_page_fits_a_phone_and_sends_again(live_server, page):
     assert "token=abc" not in page.content()  # the address's query may hold the receiver's own secret
     page.screenshot(path=str(ARTIFACTS / "callbacks-phone.png"), full_page=True)
     assert page.evaluate(WIDEST) == [], "wider than a phone"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
 
     page.fill("input[name=url]", "http://192.168.1.20/hook")
     page.click("text=Send test message")

@@ -1,28 +1,19 @@
-"""A fal model's JSON input, checked field by field, and its image_urls turned into photos of the project."""
-import base64
-import binascii
+"""A fal model's JSON input, checked field by field; its image_urls become photos through app.images.inputs."""
 import math
 import re
-from urllib.parse import parse_qs, urlsplit
 
-from flask import current_app, has_request_context, request
-from werkzeug.exceptions import HTTPException
-
-from app import outbound
 from app.catalog.limits import MAX_NUM_IMAGES, MAX_PRIORITY, MAX_REFERENCE_IMAGES, MIN_PRIORITY
 from app.errors import ApiError
-from app.images.service import get_image, upload_image
-from app.images.storage import storage, verify
+from app.images.inputs import DOWNLOAD_FAILED, ImageIntake
 from app.imaging.geometry import RESOLUTIONS
-from app.projects.models import Project
-from app.urls import base_url
 
-DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,(?P<data>.*)$", re.DOTALL)
-OWN_IMAGE_KEY = re.compile(r"^projects/(?P<project>\d+)/images/(?P<image>[0-9a-f-]{36})\.\w+$")
 OUTPUT_FORMATS = {"jpeg": "jpeg", "jpg": "jpeg", "png": "png", "webp": "webp"}
 # X-Fal-Queue-Priority, as the official client sends it, when the body names no priority of its own.
 PRIORITY_HEADER = {"normal": 0, "low": -1}
-FETCH_TIMEOUT = 30.0
+# fal's error types for the shared image intake's codes; anything else about a reference is a value_error.
+ERROR_TYPES = {
+    DOWNLOAD_FAILED: "file_download_error", "invalid_image": "image_load_error", "file_too_large": "image_load_error",
+}
 
 
 class FalInputError(ApiError):
@@ -115,87 +106,11 @@ def image_urls(body: dict) -> list[str]:
     return urls
 
 
-def photos(project: Project, urls: list[str]) -> tuple[list[str], list]:
-    """Each URL as a photo of the project (its own signed file, a data URI, or a download, SSRF-safe):
-    their ids, and the images stored for them now (to discard if the request is refused after all)."""
-    stored = []
-    try:
-        ids = [_photo_id(project, url, position, stored) for position, url in enumerate(urls)]
-    except ApiError:
-        discard(stored)
-        raise
-    return ids, stored
-
-
-def discard(images: list) -> None:
-    """Remove the files of images stored for a request that was refused (their rows roll back with it)."""
-    for image in images:
-        storage().delete(image.storage_key)
-        storage().delete(image.thumbnail_key)
-
-
-def _photo_id(project: Project, url: str, position: int, stored: list) -> str:
+def photo_id(intake: ImageIntake, url: str, position: int) -> str:
+    """One of image_urls as a photo of the project; the shared intake's errors in fal's terms."""
     name = f"image_urls[{position}]"
-    if url.startswith("data:"):
-        return _upload(project, _data_uri_bytes(url, name), name, stored)
-    own_key = _own_file_key(url, name)
-    if own_key is not None:
-        match = OWN_IMAGE_KEY.match(own_key)
-        if match and int(match["project"]) == project.id:
-            try:
-                return get_image(project, match["image"]).id
-            except ApiError:
-                pass  # deleted since: its file, if still there, is read below
-        try:
-            return _upload(project, storage().get(own_key), name, stored)
-        except (FileNotFoundError, ValueError):
-            raise FalInputError("image_urls", f"{name}: that Stagecraft file no longer exists.") from None
     try:
-        data = outbound.fetch(url, max_bytes=current_app.config["MAX_UPLOAD_BYTES"], timeout=FETCH_TIMEOUT)
-    except outbound.OutboundRefused as refused:
-        raise FalInputError("image_urls", f"{name}: {refused}", "file_download_error") from None
-    except outbound.OutboundError as failed:
-        raise FalInputError("image_urls", f"{name}: {failed.message}", "file_download_error") from None
-    return _upload(project, data, name, stored)
-
-
-def _data_uri_bytes(url: str, name: str) -> bytes:
-    match = DATA_URI.match(url)
-    if match is None:
-        raise FalInputError("image_urls", f"{name}: a data URI must be base64 (data:image/jpeg;base64,…).")
-    try:
-        return base64.b64decode(match["data"], validate=False)
-    except (binascii.Error, ValueError):
-        raise FalInputError("image_urls", f"{name}: the data URI is not valid base64.") from None
-
-
-def _own_file_key(url: str, name: str) -> str | None:
-    """The storage key behind one of our own signed file URLs (read from storage, never over HTTP), else None."""
-    parts, base = urlsplit(url), urlsplit(base_url())
-    # Ours: on the public base URL (with any prefix a proxy strips), or on the host this request came to.
-    if parts.netloc == base.netloc and parts.path.startswith(base.path):
-        path = parts.path[len(base.path.rstrip("/")):]
-    elif has_request_context() and parts.netloc == request.host:
-        path = parts.path
-    else:
-        return None
-    try:
-        endpoint, values = current_app.url_map.bind(parts.netloc).match(path, method="GET")
-    except HTTPException:
-        return None
-    if endpoint != "images.file":
-        return None
-    query = parse_qs(parts.query)
-    expires, sig = (query.get(field, [None])[0] for field in ("expires", "sig"))
-    if not verify(values["key"], expires, sig):
-        raise FalInputError("image_urls", f"{name}: this Stagecraft link has expired; ask for a fresh one.")
-    return values["key"]
-
-
-def _upload(project: Project, data: bytes, name: str, stored: list) -> str:
-    try:
-        image = upload_image(project, data, name)
-    except ApiError as rejected:
-        raise FalInputError("image_urls", rejected.message, "image_load_error") from None
-    stored.append(image)
-    return image.id
+        return intake.add(url, name).id
+    except ApiError as refused:
+        error_type = ERROR_TYPES.get(refused.code, "value_error")
+        raise FalInputError("image_urls", f"{name}: {refused.message}", error_type) from None

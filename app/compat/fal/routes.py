@@ -78,11 +78,7 @@ def status_stream(app_id: str, request_id: str):
     listener = progress.listen(generation_id)
 
     def current() -> tuple[dict, bool]:
-        db.session.expire_all()
-        generation = db.session.get(Generation, generation_id)
-        body, finished = _status_body(generation, app_id, logs), generation.is_terminal
-        db.session.rollback()  # end the read transaction while we wait (and expire what was read)
-        return body, finished
+        return progress.fresh_read(generation_id, lambda generation: _status_body(generation, app_id, logs))
 
     def stream():
         deadline = time.monotonic() + STREAM_MAX_SECONDS

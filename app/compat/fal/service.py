@@ -5,7 +5,6 @@ It keeps no state of its own: a request is a generation, its request_id the gene
 import base64
 from dataclasses import dataclass, replace
 
-from app import outbound
 from app.catalog.presets import UnknownPreset, get_preset
 from app.compat.fal import inputs
 from app.compat.fal.inputs import FalInputError
@@ -15,10 +14,12 @@ from app.generations.estimates import queue_estimates
 from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation, get_generation
 from app.generations.spec import GenerationSpec
+from app.images.inputs import ImageIntake
 from app.images.storage import storage
 from app.projects.models import Project
 from app.providers import fal
 from app.providers.registry import all_providers, model_ids
+from app.webhooks.service import check_callback_url
 
 Z_IMAGE_TEXT, Z_IMAGE_EDIT = "z-image-text-to-image", "z-image-image-edit"
 PRESET_OWNER = "stagecraft"
@@ -27,7 +28,6 @@ NO_AI_SERVICE = (
     "Stagecraft administrator to connect fal.ai, nanobananaapi.ai or Google Gemini. Without one, send photos in "
     "image_urls to an edit model (fal-ai/nano-banana-pro/edit, z-image-image-edit or stagecraft/<preset>)."
 )
-MAX_WEBHOOK_URL = 2048
 
 
 @dataclass(frozen=True)
@@ -94,15 +94,12 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
         meta={"fal": {"app": app_path.strip("/"), "model": model.id, "seed": inputs.whole_number(body, "seed", 0, 2**32 - 1)}},
     )
     callback_url = checked_webhook(webhook)
-    references, stored = inputs.photos(project, urls)
-    spec = replace(spec, references=references, callback_url=callback_url, surface="fal")
-    try:
+    with ImageIntake(project) as intake:  # a refused request removes the photo files it stored
+        references = [inputs.photo_id(intake, url, position) for position, url in enumerate(urls)]
+        spec = replace(spec, references=references, callback_url=callback_url, surface="fal")
         generation = create_generation(project, spec, api_key=api_key)
         if generation.kind == "text_to_image" and not getattr(all_providers()[generation.provider], "models", None):
             raise FalInputError(None, NO_AI_SERVICE.format(model=model.id), "unsupported_request")
-    except ApiError:
-        inputs.discard(stored)  # the view rolls the rows back; their files go too
-        raise
     return generation
 
 
@@ -114,18 +111,11 @@ def _upstream(model: FalModel) -> str | None:
 
 
 def checked_webhook(url: str | None) -> str | None:
-    """?fal_webhook=: a public http(s) URL (or an allowlisted host), checked now as it will be on delivery."""
-    if not url:
-        return None
-    if len(url) > MAX_WEBHOOK_URL:
-        raise FalInputError(None, f"fal_webhook must be at most {MAX_WEBHOOK_URL} characters.")
+    """?fal_webhook=: checked now as every callback address is (and again on delivery), in fal's error shape."""
     try:
-        outbound.check_url(url)
-    except outbound.OutboundRefused as refused:
-        raise FalInputError(None, f"fal_webhook cannot be used: {refused}") from None
-    except outbound.OutboundError:
-        raise FalInputError(None, "fal_webhook cannot be used: its host name could not be resolved.") from None
-    return url
+        return check_callback_url(url, field="fal_webhook")
+    except ApiError as refused:
+        raise FalInputError(None, refused.message) from None
 
 
 def get_request(project: Project, request_id: str) -> Generation:

@@ -1,22 +1,21 @@
 """A nanobanana generate request as a generation: checked in that API's terms, then handed to create_generation."""
 import sqlalchemy as sa
 
-from app import outbound
 from app.catalog.limits import MAX_REFERENCE_IMAGES
 from app.errors import ApiError
 from app.extensions import db
 from app.generations.models import Generation
 from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
-from app.images.inputs import image_from_url
+from app.images.inputs import ImageIntake
 from app.projects.models import Project
+from app.webhooks.service import check_callback_url
 
 # Both spellings: the API's own misspelled values and the words they stand for.
 TEXT_TYPES = ("TEXTTOIAMGE", "TEXTTOIMAGE")
 IMAGE_TYPES = ("IMAGETOIAMGE", "IMAGETOIMAGE")
 IMAGE_SIZES = ("1:1", "9:16", "16:9", "3:4", "4:3", "3:2", "2:3", "5:4", "4:5", "21:9")
 MAX_NUM_IMAGES = 4
-MAX_CALLBACK_URL_LENGTH = 2048
 # Callbacks of these generations are built by serializers.callback_payload (jobs/webhooks.py PAYLOAD_BUILDERS).
 SURFACE = "nanobanana"
 
@@ -34,13 +33,14 @@ def create_task(project: Project, body: dict, *, api_key=None) -> Generation:
         raise ApiError(f"image_size must be one of: {', '.join(IMAGE_SIZES)}.", status=422)
     watermark = _string(body, "watermark")
     callback_url = _callback_url(body)
-    # imageUrls are the images to edit: a text-to-image request neither fetches nor uses them.
-    references = [image_from_url(project, url).id for url in _image_urls(body)] if edit else []
-    spec = GenerationSpec(
-        prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
-        callback_url=callback_url, surface=SURFACE,
-    )
-    return create_generation(project, spec, api_key=api_key)
+    with ImageIntake(project) as intake:  # a refused request removes the photo files it stored
+        # imageUrls are the images to edit: a text-to-image request neither fetches nor uses them.
+        references = [intake.add(url).id for url in _image_urls(body)] if edit else []
+        spec = GenerationSpec(
+            prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
+            callback_url=callback_url, surface=SURFACE,
+        )
+        return create_generation(project, spec, api_key=api_key)
 
 
 def get_task(project: Project, task_id: str) -> Generation:
@@ -95,17 +95,9 @@ def _image_urls(body: dict) -> list[str]:
 
 
 def _callback_url(body: dict) -> str | None:
-    """callBackUrl (or callbackUrl), checked against the fetcher's rules now rather than at delivery."""
+    """callBackUrl (or callbackUrl), checked now as every callback address is; an unusable one is a 422."""
     name = "callBackUrl" if "callBackUrl" in body else "callbackUrl"
-    url = _string(body, name)
-    if url is None:
-        return None
-    if len(url) > MAX_CALLBACK_URL_LENGTH:
-        raise ApiError(f"{name} must be at most {MAX_CALLBACK_URL_LENGTH} characters.", status=422)
     try:
-        outbound.check_url(url)
-    except outbound.OutboundRefused:
-        raise ApiError(f"{name} must be an http(s) URL of a server on the public internet.", status=422) from None
-    except outbound.OutboundError:
-        raise ApiError(f"The host name of {name} could not be resolved; check the URL.", status=422) from None
-    return url
+        return check_callback_url(_string(body, name), field=name)
+    except ApiError as refused:
+        raise ApiError(refused.message, status=422) from None
