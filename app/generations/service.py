@@ -230,7 +230,7 @@ def run_provider(generation: Generation, report, remember) -> ProviderResult:
     )
     result = get_provider(generation.provider).run(request, report, remember)
     if generation.watermark:
-        return ProviderResult([watermark(image, text=generation.watermark) for image in result.images], result.placeholder)
+        return replace(result, images=[watermark(image, text=generation.watermark) for image in result.images])
     return result
 
 

@@ -29,7 +29,7 @@ Operation = Callable[..., "Image.Image | Edited"]
 def _straighten_step(image: Image.Image, *, max_degrees: float = tilt.MAX_TILT_DEGREES) -> Edited:
     straightened, degrees = tilt.level(image, max_degrees=max_degrees)
     direction = "clockwise" if degrees > 0 else "counter-clockwise"
-    return Edited(straightened, f"Straightened by {abs(degrees):.1f}° {direction}")
+    return Edited(straightened, f"Straightened by {abs(degrees):.1f}° {direction}.")
 
 
 # Each operation is a pure function (image, **params) -> image (or Edited). Region edits raise
