@@ -37,6 +37,13 @@ def _neighbour_mean(luma: Image.Image) -> Image.Image:
     return Image.blend(horizontal, vertical, 0.5)
 
 
+def _shadow_floor() -> np.ndarray:
+    """Darkest value sharpening may pull each level to: a fifth of the way to black and at most 8 levels
+    down (the footroom tone curves leave), never 0."""
+    levels = np.arange(256, dtype=np.float32)
+    return np.maximum(np.ceil(np.maximum(levels * 0.8, levels - 8.0)), np.minimum(levels, 1.0))
+
+
 def _highlight_ceiling() -> np.ndarray:
     """Brightest value sharpening may push each level to: a quarter of the way to white, never 255."""
     levels = np.arange(256, dtype=np.float32)
@@ -45,13 +52,15 @@ def _highlight_ceiling() -> np.ndarray:
 
 _CEILING = _highlight_ceiling()
 _CEILING_TABLE = _CEILING.astype(np.uint8).tolist()
+_FLOOR = _shadow_floor()
 _MIN_FUSED_BOOST = 0.08
 
 
 def _sharpened_luma(luma: Image.Image, amount: float) -> Image.Image:
     """luma + amount * (luma - blur), with overshoot near white held back so edges do not clip."""
     sharp = Image.blend(_neighbour_mean(luma), luma, 1.0 + amount)
-    return ImageChops.darker(sharp, luma.point(_CEILING_TABLE))
+    sharp = ImageChops.darker(sharp, luma.point(_CEILING_TABLE))
+    return ImageChops.lighter(sharp, luma.point(_FLOOR.astype(np.uint8).tolist()))
 
 
 def _grey_rgb(channel: Image.Image) -> Image.Image:
@@ -59,11 +68,25 @@ def _grey_rgb(channel: Image.Image) -> Image.Image:
     return Image.merge("RGB", (channel, channel, channel))
 
 
+_MAX_NEW_CLIPPING = 0.003  # share of pixels vibrance may push to 0 or 255 in a channel
+
+
 def adaptive_vibrance(rgb: Image.Image, amount: float) -> float:
-    """Scale the saturation boost down for photos that are already colourful (no neon)."""
-    small = pixel_sample(rgb, 128)
-    chroma = float(np.mean(channel_max(small) - channel_min(small)))
-    return amount * float(np.clip(1.0 - chroma / 0.35, 0.25, 1.0))
+    """Scale the saturation boost down for photos that are already colourful (no neon), and further
+    until it would push almost no pixel to 0 or 255 (a blue sky's red channel, a red door's blue one)."""
+    small = pixel_sample(rgb, 256) * 255.0
+    chroma = float(np.mean(channel_max(small) - channel_min(small))) / 255.0
+    boost = amount * float(np.clip(1.0 - chroma / 0.35, 0.25, 1.0))
+    grey = (small @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]
+    was_clipped = ((small < 0.5) | (small > 254.5)).any(axis=-1)
+    for _ in range(6):
+        boosted = grey + (small - grey) * (1.0 + boost)
+        # Pillow's blend truncates, so anything under 1 lands on 0.
+        newly = ((boosted < 1.0) | (boosted >= 255.0)).any(axis=-1) & ~was_clipped
+        if float(np.mean(newly)) <= _MAX_NEW_CLIPPING:
+            return boost if boost >= 0.01 else 0.0
+        boost *= 0.6
+    return 0.0
 
 
 def vibrance(image: Image.Image, *, amount: float = 0.2) -> Image.Image:
@@ -105,11 +128,12 @@ def vibrance_and_sharpen(image: Image.Image, *, vibrance: float = 0.15, sharpen:
 
 
 def _fused_reference(luma: Image.Image, sharpen: float, boost: float) -> Image.Image:
-    """luma - (sharp - luma) / boost, built directly: the highlight ceiling on `sharp` is a floor here."""
+    """luma - (sharp - luma) / boost, built directly: the limits on `sharp` become limits here, swapped."""
     spread = Image.blend(luma, _neighbour_mean(luma), sharpen / boost)
     levels = np.arange(256, dtype=np.float32)
     floor = np.clip(levels - (_CEILING - levels) / boost, 0, 255).astype(np.uint8).tolist()
-    return ImageChops.lighter(spread, luma.point(floor))
+    ceiling = np.clip(levels + (levels - _FLOOR) / boost, 0, 255).astype(np.uint8).tolist()
+    return ImageChops.darker(ImageChops.lighter(spread, luma.point(floor)), luma.point(ceiling))
 
 
 def denoise(image: Image.Image, *, strength: float = 0.5) -> Image.Image:
