@@ -1,6 +1,6 @@
 """Before | after contact sheets of the local engine's presets on the shared fixture photos.
 
-Run: python bench/contact_sheet.py   (writes bench/out/contact_<preset>.jpg; `make bench` runs it)
+Run: python bench/bench_contact_sheet.py   (writes bench/out/contact_<preset>.jpg; `make bench` runs it)
 Each row is one photo: before, after, and a map of what changed (black: untouched), with the
 step notes (angle straightened, "no sky found", refusals) written under it.
 """
