@@ -14,10 +14,12 @@ import numpy as np
 from PIL import Image
 
 from app.imaging import masks, scene
-from app.imaging._pixels import apply_curves, on_rgb, pixel_sample
-from app.imaging.detail import vibrance_and_sharpen
+from app.imaging._pixels import curve_table, map_bands, on_rgb, pixel_sample
+from app.imaging.detail import boosted_and_sharpened, vibrance_boost
 from app.imaging.local_tone import balance_light, is_high_contrast
-from app.imaging.tone import NATURAL_MIDTONE, compose, footroom_curves, headroom_curves, tone_curves
+from app.imaging.tone import (
+    NATURAL_MIDTONE, compose, curves_on_sample, footroom_curves, headroom_curves, tone_curves,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,11 @@ def enhance(
                              target=aim.target if aim.target is not None else target)
         if vibrance > 0 or sharpen > 0:
             curves = compose(compose(curves, headroom_curves()), footroom_curves())
-        return vibrance_and_sharpen(apply_curves(rgb, curves), vibrance=vibrance, sharpen=sharpen)
+        boost = vibrance_boost(curves_on_sample(pixel_sample(rgb, 256), curves), vibrance) if vibrance > 0 else 0.0
+        table = curve_table(curves)
+        # One banded pass: curves, then vibrance and sharpening, while each band is still in cache.
+        return map_bands(rgb, lambda band: boosted_and_sharpened(band.point(table), boost, sharpen),
+                         overlap=1 if sharpen > 0 else 0)
 
     return on_rgb(image, run)
 
