@@ -86,12 +86,13 @@ def vibrance_boost(pixels: np.ndarray, amount: float) -> float:
     chroma = float(np.mean(channel_max(small) - channel_min(small))) / 255.0
     boost = amount * float(np.clip(1.0 - chroma / 0.35, 0.25, 1.0))
     grey = (small @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]
-    # Deep shadows (grey under 24) are left out: a channel going from 2 to 0 there loses nothing visible.
-    was_clipped = ((small < 0.5) | (small > 254.5)).any(axis=-1) | (grey[..., 0] < 24.0)
+    # Pixels already at the edge of the range (a channel within 6 levels of it) and deep shadows are
+    # left out: a channel going from 2 to 0 there loses nothing visible.
+    was_clipped = ((small < 6.0) | (small > 249.0)).any(axis=-1) | (grey[..., 0] < 24.0)
     for _ in range(6):
         boosted = grey + (small - grey) * (1.0 + boost)
-        # Pillow's blend truncates, so anything under 1 lands on 0.
-        newly = ((boosted < 1.0) | (boosted >= 255.0)).any(axis=-1) & ~was_clipped
+        # Clipping loses detail when a channel is pushed well past the end; a level or two is invisible.
+        newly = ((boosted < -2.0) | (boosted > 257.0)).any(axis=-1) & ~was_clipped
         if float(np.mean(newly)) <= _MAX_NEW_CLIPPING:
             return boost if boost >= 0.01 else 0.0
         boost *= 0.6
