@@ -26,6 +26,12 @@ def newly_clipped(before: Image.Image, after: Image.Image) -> float:
     return float(np.mean(clipped(after) & ~clipped(before)))
 
 
+def clipped_share_added(before: Image.Image, after: Image.Image) -> float:
+    """Growth in the share of clipped pixels, for edits that move pixels (straightening), where
+    comparing pixel by pixel would compare different parts of the scene."""
+    return float(clipped(after).mean() - clipped(before).mean())
+
+
 def mean_luma(image: Image.Image) -> float:
     """Mean Rec.601 luma in levels (0..255); a natural interior sits around 100-140."""
     return float(np.asarray(image.convert("L"), dtype=np.float32).mean())
