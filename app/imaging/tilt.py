@@ -156,7 +156,7 @@ def _roll_at_centre(lines: np.ndarray, height: int) -> tuple[float, float]:
 
 
 def straighten(image: Image.Image, *, max_degrees: float = MAX_TILT_DEGREES) -> Image.Image:
-    """Rotate so verticals are vertical (zooming so no empty wedge shows); level or unsure photos come back as they are."""
+    """Rotate so verticals are vertical (zooming so no wedge shows); level or unsure photos come back as they are."""
     try:
         return level(image, max_degrees=max_degrees)[0]
     except NothingToChange:
@@ -167,9 +167,11 @@ def level(image: Image.Image, *, max_degrees: float = MAX_TILT_DEGREES) -> tuple
     """(straightened image, degrees rotated clockwise); NothingToChange when the photo is level or the lean unsure."""
     tilt = measure_tilt(image)
     if not tilt.confident or abs(tilt.degrees) > max_degrees:
-        raise NothingToChange("Not enough long straight verticals to be sure the photo leans, so it was left as it was.")
+        raise NothingToChange(
+            "Not enough long straight verticals to be sure the photo leans, so it was left as it was.")
     if abs(tilt.degrees) < MIN_CORRECTION_DEGREES:
-        raise NothingToChange(f"The photo is already level (within {MIN_CORRECTION_DEGREES:.1f}°), so it was left as it was.")
+        raise NothingToChange(
+            f"The photo is already level (within {MIN_CORRECTION_DEGREES:.1f}°), so it was left as it was.")
     return rotate_and_fill(image, -tilt.degrees), tilt.degrees
 
 

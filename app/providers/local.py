@@ -78,7 +78,8 @@ class LocalProvider:
         for index, result in enumerate(results):
             if not result.changed:
                 reason = " ".join(result.notes) or "Nothing in it needed changing."
-                raise ProviderError(f"{_which(index, len(results))}{reason} No credits were used.", code="nothing_changed")
+                message = f"{_which(index, len(results))}{reason} No credits were used."
+                raise ProviderError(message, code="nothing_changed")
         report(total - 1, total, "Saving the result")
         notes = tuple(note for result in results for note in result.notes)
         return ProviderResult([result.image for result in results], notes=notes)
