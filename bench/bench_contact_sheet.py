@@ -63,14 +63,15 @@ def row(name: str, steps) -> tuple[list[Image.Image], str]:
 
 def sheet(preset_id: str, names: list[str]) -> Path:
     rows = [row(name, PRESETS[preset_id].local_pipeline) for name in names]
-    line = TILE + 22
-    canvas = Image.new("RGB", (3 * TILE + 8, line * len(rows)), "white")
+    heights = [max(tile.height for tile in tiles) + 22 for tiles, _ in rows]
+    canvas = Image.new("RGB", (3 * TILE + 8, sum(heights)), "white")
     draw = ImageDraw.Draw(canvas)
-    for index, (tiles, text) in enumerate(rows):
-        top = index * line
+    top = 0
+    for (tiles, text), height in zip(rows, heights):
         for column, tile in enumerate(tiles):
             canvas.paste(tile, (column * (TILE + 4), top))
-        draw.text((4, top + TILE + 4), text[:170], fill=(0, 0, 0))
+        draw.text((4, top + height - 18), text[:170], fill=(0, 0, 0))
+        top += height
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"contact_{preset_id}.jpg"
     canvas.save(path, "JPEG", quality=85)
