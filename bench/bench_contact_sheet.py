@@ -20,6 +20,8 @@ from app.catalog.presets import PRESETS  # noqa: E402
 from app.imaging import scene  # noqa: E402
 from app.imaging.io import load_photo  # noqa: E402
 from app.imaging.pipeline import run_steps  # noqa: E402
+from app.providers.base import ProviderError  # noqa: E402
+from app.providers.local import refuse_unsuitable  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "fixtures" / "photos"
 OUT = ROOT / "bench" / "out"
@@ -51,18 +53,22 @@ def _change_map(before: Image.Image, after: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(difference * 4, 0, 255).astype(np.uint8), "L").convert("RGB")
 
 
-def row(name: str, steps) -> tuple[list[Image.Image], str]:
+def row(name: str, preset_id: str) -> tuple[list[Image.Image], str]:
     """Before, after and change map of one photo, and the text to print under them."""
     image = load_photo((PHOTOS / f"{name}.jpg").read_bytes(), max_pixels=40_000_000).image
     image.thumbnail((1200, 1200), Image.Resampling.LANCZOS)
-    result = run_steps(image, list(steps))
+    try:
+        refuse_unsuitable(PRESETS[preset_id], image)
+    except ProviderError as refused:
+        return [_fit(image), _fit(image), _fit(_change_map(image, image))], f"{name}: REFUSED {refused.message}"
+    result = run_steps(image, list(PRESETS[preset_id].local_pipeline))
     kind = scene.classify(image)
     note = "; ".join(result.notes) or ("changed" if result.changed else "unchanged")
     return [_fit(image), _fit(result.image), _fit(_change_map(image, result.image))], f"{name} ({kind}): {note}"
 
 
 def sheet(preset_id: str, names: list[str]) -> Path:
-    rows = [row(name, PRESETS[preset_id].local_pipeline) for name in names]
+    rows = [row(name, preset_id) for name in names]
     heights = [max(tile.height for tile in tiles) + 22 for tiles, _ in rows]
     canvas = Image.new("RGB", (3 * TILE + 8, sum(heights)), "white")
     draw = ImageDraw.Draw(canvas)
