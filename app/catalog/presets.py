@@ -10,6 +10,10 @@ Step = tuple[str, dict]
 STAGING_ROOM_TYPES = ("living room", "bedroom", "dining room", "kitchen", "office")
 ROOM_TYPES = STAGING_ROOM_TYPES + ("bathroom", "exterior")
 INTERIOR_ROOM_TYPES = tuple(room for room in ROOM_TYPES if room != "exterior")
+# Scene types the local engine tells apart (app/imaging/scene.py); presets say which they suit.
+ALL_SCENES = ("interior", "exterior", "twilight")
+INTERIOR_SCENES = ("interior",)
+DAYTIME_EXTERIOR_SCENES = ("exterior",)
 STAGING_STYLES = {
     "modern": "clean-lined modern furniture in neutral tones with black metal accents",
     "scandinavian": "light oak Scandinavian furniture, soft white textiles, wool throws and green plants",
@@ -46,6 +50,8 @@ class Preset:
     kind: str = "edit"
     # Listing rules ask for altered photos to say so: these carry the "Virtually staged" label unless turned off.
     labelled: bool = False
+    # Scenes the local pipeline is made for; the local engine refuses photos it can tell are another kind.
+    scenes: tuple[str, ...] = ALL_SCENES
 
     @property
     def needs_ai_provider(self) -> bool:
@@ -101,13 +107,13 @@ _PRESETS: tuple[Preset, ...] = (
            "window views, balanced bright exposure, no halos. Change nothing else.",
            (("white_balance", {}), ("balance_light", {"shadows": 0.6, "highlights": 0.3}),
             ("auto_exposure", {}), ("contrast", {"amount": 0.1}),
-            ("vibrance_and_sharpen", {"vibrance": 0.15, "sharpen": 0.5}))),
+            ("vibrance_and_sharpen", {"vibrance": 0.15, "sharpen": 0.5})), scenes=INTERIOR_SCENES),
     Preset("brighten-dark-room", "Brighten dark room", "Lift an underexposed room to a natural, airy brightness.",
            INTERIOR_ROOM_TYPES, "Brighten this underexposed room to a natural, airy daylight exposure without "
            "blowing out the windows. Change nothing else.",
            (("white_balance", {}), ("auto_exposure", {"target": 0.5}),
             ("balance_light", {"shadows": 0.35, "highlights": 0.0}), ("denoise", {"strength": 0.5}),
-            ("vibrance_and_sharpen", {"vibrance": 0.1, "sharpen": 0.4}))),
+            ("vibrance_and_sharpen", {"vibrance": 0.1, "sharpen": 0.4})), scenes=INTERIOR_SCENES),
     Preset("straighten", "Straighten verticals", "Level the camera so walls and door frames stand vertical.",
            ROOM_TYPES, "Straighten this photo so all vertical lines (walls, door frames, windows) are perfectly "
            "vertical, cropping the edges cleanly. Change nothing else.",
@@ -115,14 +121,14 @@ _PRESETS: tuple[Preset, ...] = (
     Preset("blue-sky", "Blue sky", "Replace a grey or washed-out sky with a clean blue one.",
            ("exterior",), "Replace the sky with a clear, natural blue sky with a few soft white clouds; keep the "
            "house, trees and roofline edges exactly as they are.",
-           (("blue_sky", {}),)),
+           (("blue_sky", {}),), scenes=DAYTIME_EXTERIOR_SCENES),
     Preset("green-lawn", "Green lawn", "Make a dry, patchy lawn look healthy and green.",
            ("exterior",), "Make the lawn look lush, healthy and evenly green; keep everything else unchanged.",
-           (("green_lawn", {}),)),
+           (("green_lawn", {}),), scenes=DAYTIME_EXTERIOR_SCENES),
     Preset("day-to-dusk", "Day to dusk", "Turn a daytime exterior into an inviting twilight shot.",
            ("exterior",), "Convert this daytime exterior into a twilight photo: deep blue evening sky with a warm "
            "glow at the horizon, warm light glowing from every window, subtle exterior lighting.",
-           (("day_to_dusk", {}),)),
+           (("day_to_dusk", {}),), scenes=DAYTIME_EXTERIOR_SCENES),
     Preset("declutter", "Declutter", "Remove clutter and personal items, keeping furniture and architecture.",
            INTERIOR_ROOM_TYPES, "Remove clutter, personal items, cables and small loose objects from this room; "
            f"keep the main furniture. {_KEEP_ARCHITECTURE}", None),

@@ -101,12 +101,18 @@ def complete_generation(generation: Generation, result) -> None:
     moved = transition(
         generation, GenerationStatus.SUCCEEDED, [GenerationStatus.PROCESSING],
         Generation.cancel_requested_at.is_(None), Generation.deleted_at.is_(None),
-        finished_at=utcnow(), progress_message="Done", is_placeholder=result.placeholder,
+        finished_at=utcnow(), progress_message=done_message(result), is_placeholder=result.placeholder,
     )
     if not moved:
         raise CancelRequested()
     credits.capture(project.workspace_id, generation.id)
     record_duration(generation)
+
+
+def done_message(result) -> str:
+    """The last progress line: "Done", with what the provider reported about the result (an angle straightened)."""
+    notes = getattr(result, "notes", ())
+    return f"Done. {' '.join(notes)}"[:255] if notes else "Done"
 
 
 def end_unsuccessfully(generation: Generation, to: GenerationStatus, code: str, message: str, from_states=ACTIVE) -> bool:

@@ -30,7 +30,8 @@ def store_outputs(project: Project, generation: Generation, result) -> list[Imag
             sha256=hashlib.sha256(data).hexdigest(),
             generation_id=generation.id,
             flow_id=generation.flow_id,
-            meta={"placeholder": True} if result.placeholder else {},
+            meta={**({"placeholder": True} if result.placeholder else {}),
+                  **({"notes": list(result.notes)} if getattr(result, "notes", ()) else {})},
         )
         save_image_files(project, image, data, pixels)
         outputs.append(image)

@@ -250,7 +250,7 @@ def run_provider(generation: Generation, report, remember) -> ProviderResult:
         mask = PILImage.open(io.BytesIO(storage().get(generation.mask_key)))
         result = ProviderResult([composite_by_mask(references[0], image, mask) for image in result.images], result.placeholder)
     if generation.watermark:
-        return ProviderResult([watermark(image, text=generation.watermark) for image in result.images], result.placeholder)
+        return replace(result, images=[watermark(image, text=generation.watermark) for image in result.images])
     return result
 
 

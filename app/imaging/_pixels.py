@@ -57,10 +57,38 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb @ LUMA_WEIGHTS
 
 
+def curve_table(curves: np.ndarray) -> list[int]:
+    """A (3, 256) float curve set (0..1 out) as the 768-entry lookup table Image.point takes."""
+    return np.clip(np.rint(curves * 255.0), 0, 255).astype(np.uint8).reshape(-1).tolist()
+
+
 def apply_curves(image: Image.Image, curves: np.ndarray) -> Image.Image:
     """Apply a (3, 256) float curve set (0..1 out) to an RGB image in one C pass."""
-    table = np.clip(np.rint(curves * 255.0), 0, 255).astype(np.uint8)
-    return image.point(table.reshape(-1).tolist())
+    return image.point(curve_table(curves))
+
+
+def map_bands(image: Image.Image, operation: Callable[[Image.Image], Image.Image],
+              rows: int = 64, overlap: int = 1, in_place: bool = False) -> Image.Image:
+    """Run an image -> image operation band by band, each band seeing `overlap` rows of context.
+
+    The result is the same as one whole-image call for operations that look at most `overlap`
+    rows away, but every intermediate image is a few hundred kilobytes that stays in cache:
+    on a 12-megapixel photo whole-image intermediates are 12-48 MB each, and a pass over them
+    costs memory bandwidth that a busy machine does not have. in_place writes the bands back
+    into `image` (which must be the caller's own, and overlap 0), saving a fresh full-size image.
+    """
+    width, height = image.size
+    if in_place and overlap:
+        raise ValueError("in-place bands cannot look at rows a previous band has already changed")
+    result = image if in_place else Image.new(image.mode, image.size, None)  # every row is pasted over
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        start, end = max(0, top - overlap), min(height, bottom + overlap)
+        band = operation(image.crop((0, start, width, end)))
+        if start != top or end != bottom:
+            band = band.crop((0, top - start, width, bottom - start))
+        result.paste(band, (0, top))
+    return result
 
 
 def identity_curve() -> np.ndarray:

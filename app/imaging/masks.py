@@ -141,3 +141,76 @@ def window_mask(rgb: np.ndarray, sky: np.ndarray, max_fraction: float = 0.06) ->
     darker = eligible & (contrast > threshold) & (lum < 0.5)
     solid = dilate(erode(darker))  # drops mortar lines, twigs and thin shadows
     return (solid & eligible).astype(np.float32)
+
+
+def label_components(mask: np.ndarray, max_steps: int = 400) -> np.ndarray:
+    """4-connected component labels (0 = background) by repeated min-propagation; fine at sample sizes."""
+    height, width = mask.shape
+    big = height * width + 1
+    labels = np.where(mask, np.arange(1, big, dtype=np.int64).reshape(height, width), big)
+    for _ in range(max_steps):
+        smallest = labels.copy()
+        np.minimum(smallest[1:], labels[:-1], out=smallest[1:])
+        np.minimum(smallest[:-1], labels[1:], out=smallest[:-1])
+        np.minimum(smallest[:, 1:], labels[:, :-1], out=smallest[:, 1:])
+        np.minimum(smallest[:, :-1], labels[:, 1:], out=smallest[:, :-1])
+        smallest = np.where(mask, smallest, big)
+        if np.array_equal(smallest, labels):
+            break
+        labels = smallest
+    return np.where(mask, labels, 0)
+
+
+def component_table(labels: np.ndarray) -> dict[int, tuple[int, int, int, int, int]]:
+    """label -> (area, top, bottom, left, right) for every component."""
+    ys, xs = np.nonzero(labels)
+    if ys.size == 0:
+        return {}
+    ids = labels[ys, xs]
+    order = np.argsort(ids, kind="stable")
+    ids, ys, xs = ids[order], ys[order], xs[order]
+    starts = np.concatenate([[0], np.nonzero(np.diff(ids))[0] + 1])
+    table = {}
+    for start, end in zip(starts, np.concatenate([starts[1:], [ids.size]])):
+        y, x = ys[start:end], xs[start:end]
+        table[int(ids[start])] = (end - start, int(y.min()), int(y.max()), int(x.min()), int(x.max()))
+    return table
+
+
+def sky_is_already_blue(rgb: np.ndarray, sky: np.ndarray) -> bool:
+    """A clear, saturated blue over most of the sky: replacing it could only make it duller."""
+    region = sky > 0.5
+    hue, saturation = hue_saturation(rgb[region])
+    blue = (hue >= 195) & (hue <= 245) & (saturation > 0.22)
+    return float(np.mean(blue)) >= 0.5
+
+
+def directional_texture(lum: np.ndarray, radius: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """(local texture energy, share of it that is horizontal lines): grass is busy in every direction,
+    siding, garage doors, boards and brick courses are ruled in one direction."""
+    gx = np.zeros_like(lum)
+    gy = np.zeros_like(lum)
+    gx[:, 1:-1] = lum[:, 2:] - lum[:, :-2]
+    gy[1:-1] = lum[2:] - lum[:-2]
+    ex, ey = box_mean(gx * gx, radius), box_mean(gy * gy, radius)
+    energy = np.maximum(ex + ey, 0.0)  # summed-area tables can round a hair below zero
+    return np.sqrt(energy), ey / np.maximum(energy, 1e-8)
+
+
+def keep_windows(candidates: np.ndarray, facade: np.ndarray, max_fraction: float) -> np.ndarray:
+    """Only window-shaped patches: compact rectangles of sensible size lying wholly inside the facade."""
+    labels = label_components(candidates)
+    height, width = candidates.shape
+    keep = np.zeros(candidates.shape, dtype=bool)
+    budget = max_fraction * candidates.size
+    for label, (area, top, bottom, left, right) in sorted(component_table(labels).items(), key=lambda i: -i[1][0]):
+        box_h, box_w = bottom - top + 1, right - left + 1
+        fill = area / (box_h * box_w)
+        if not (12 <= area <= 0.02 * candidates.size and fill >= 0.6 and 0.25 <= box_w / box_h <= 4.0):
+            continue
+        around = facade[max(0, top - 2): bottom + 3, max(0, left - 2): right + 3]
+        if around.mean() < 0.85 or area > budget:
+            continue
+        keep |= labels == label
+        budget -= area
+    return keep

@@ -8,12 +8,19 @@ verticals (camera pitched up or down) are not mistaken for a tilted camera.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from app.imaging.errors import NothingToChange
+
 MAX_TILT_DEGREES = 12.0
-MIN_CORRECTION_DEGREES = 0.2
+# Below about half a degree nobody sees a lean, and the estimate itself is only that good.
+MIN_CORRECTION_DEGREES = 0.6
+# Agreeing verticals must add up to this many image heights before a rotation is trusted:
+# a leaning ladder shelf or a few chair legs must not rotate a level room.
+MIN_SUPPORT_HEIGHTS = 3.5
 _ANALYSIS_LONG_SIDE = 1000
 _NEAR_VERTICAL = math.tan(math.radians(20))
 _VOTE_ANGLES = np.arange(-MAX_TILT_DEGREES, MAX_TILT_DEGREES + 0.01, 0.25)
@@ -21,23 +28,41 @@ _MIN_LINE_FRACTION = 0.12  # a line must span at least this share of the image h
 _MAX_LINES = 40
 
 
-def estimate_tilt_degrees(image: Image.Image) -> float:
-    """Counter-clockwise rotation of the scene's verticals in degrees (0.0 when there is no evidence)."""
+@dataclass(frozen=True)
+class TiltEstimate:
+    """The camera's roll in degrees (counter-clockwise positive) and how many image heights of lines agree."""
+
+    degrees: float
+    support: float
+
+    @property
+    def confident(self) -> bool:
+        return self.support >= MIN_SUPPORT_HEIGHTS and abs(self.degrees) <= MAX_TILT_DEGREES - 0.5
+
+
+def measure_tilt(image: Image.Image) -> TiltEstimate:
+    """The roll of the scene's verticals and the evidence behind it (0.0 with no support when there is none)."""
     gray = image.convert("L")
     gray.thumbnail((_ANALYSIS_LONG_SIDE, _ANALYSIS_LONG_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     luma = np.asarray(gray, dtype=np.float32)
     height, width = luma.shape
     xs, ys = _vertical_edge_pixels(luma)
     if xs.size < 100:
-        return 0.0
+        return TiltEstimate(0.0, 0.0)
     ys = ys - height / 2.0
     lines = [_refine_line(xs, ys, angle, offset) for angle, offset in _vote_for_lines(xs, ys, height)]
     lines = [line for line in lines if line[2] >= _MIN_LINE_FRACTION * height]
     if not lines:
-        return 0.0
+        return TiltEstimate(0.0, 0.0)
     table = np.array(lines, dtype=np.float64)
     table[:, 1] = table[:, 1] / width - 0.5
-    return round(_roll_at_centre(table, height), 2)
+    roll, support = _roll_at_centre(table, height)
+    return TiltEstimate(round(roll, 2), round(support / height, 2))
+
+
+def estimate_tilt_degrees(image: Image.Image) -> float:
+    """Counter-clockwise rotation of the scene's verticals in degrees (0.0 when there is no evidence)."""
+    return measure_tilt(image).degrees
 
 
 def _vertical_edge_pixels(luma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +134,7 @@ def _longest_run(rows: np.ndarray, max_gap: float = 6.0) -> tuple[float, float]:
     return float(unique[starts[longest]]), float(unique[ends[longest]])
 
 
-def _roll_at_centre(lines: np.ndarray, height: int) -> float:
+def _roll_at_centre(lines: np.ndarray, height: int) -> tuple[float, float]:
     """Fit angle = roll + keystone * x over the lines; roll is the lean at the centre.
 
     A camera pointed up or down makes verticals lean apart with distance from the centre
@@ -120,22 +145,34 @@ def _roll_at_centre(lines: np.ndarray, height: int) -> float:
     roll = 0.0
     for tolerance in (3.0, 1.5, 0.75):
         if support[usable].sum() < 0.5 * height:
-            return 0.0
+            return 0.0, 0.0
         w, a, u = support[usable], angles[usable], positions[usable]
         # A ridge on the keystone term keeps lines on one side only from extrapolating wildly.
         ridge = 0.05 * w.sum()
         normal = np.array([[w.sum(), (w * u).sum()], [(w * u).sum(), (w * u * u).sum() + ridge]])
         roll, keystone = np.linalg.solve(normal, np.array([(w * a).sum(), (w * a * u).sum()]))
         usable = usable & (np.abs(angles - roll - keystone * positions) < tolerance)
-    return float(roll)
+    return float(roll), float(support[usable].sum())
 
 
 def straighten(image: Image.Image, *, max_degrees: float = MAX_TILT_DEGREES) -> Image.Image:
-    """Rotate so verticals are vertical, zooming just enough that no empty wedge shows."""
-    tilt = estimate_tilt_degrees(image)
-    if abs(tilt) < MIN_CORRECTION_DEGREES or abs(tilt) > max_degrees:
+    """Rotate so verticals are vertical (zooming so no wedge shows); level or unsure photos come back as they are."""
+    try:
+        return level(image, max_degrees=max_degrees)[0]
+    except NothingToChange:
         return image
-    return rotate_and_fill(image, -tilt)
+
+
+def level(image: Image.Image, *, max_degrees: float = MAX_TILT_DEGREES) -> tuple[Image.Image, float]:
+    """(straightened image, degrees rotated clockwise); NothingToChange when the photo is level or the lean unsure."""
+    tilt = measure_tilt(image)
+    if not tilt.confident or abs(tilt.degrees) > max_degrees:
+        raise NothingToChange(
+            "Not enough long straight verticals to be sure the photo leans, so it was left as it was.")
+    if abs(tilt.degrees) < MIN_CORRECTION_DEGREES:
+        raise NothingToChange(
+            f"The photo is already level (within {MIN_CORRECTION_DEGREES:.1f}°), so it was left as it was.")
+    return rotate_and_fill(image, -tilt.degrees), tilt.degrees
 
 
 def rotate_and_fill(image: Image.Image, degrees: float) -> Image.Image:

@@ -117,6 +117,18 @@ def headroom_curves(room: float = 4.0 / 255.0) -> Curves:
     return np.stack([curve, curve, curve])
 
 
+def footroom_curves(room: float = 8.0 / 255.0) -> Curves:
+    """Lift the bottom of the range by up to `room`, leaving pure black alone.
+
+    The counterpart of headroom_curves: sharpening and vibrance pull dark channels down a few
+    levels, and a channel already near 0 would land on it. Only already-black levels stay at 0.
+    """
+    levels = identity_curve()
+    curve = levels + room * (1.0 - smoothstep(0.0, 0.12, levels))
+    curve[0] = 0.0
+    return np.stack([curve, curve, curve])
+
+
 def white_balance(image: Image.Image, *, strength: float = 0.8) -> Image.Image:
     """Neutralise a tungsten/fluorescent colour cast, keeping near-white highlights white."""
     return on_rgb(image, lambda rgb: apply_curves(rgb, white_balance_curves(pixel_sample(rgb), strength)))

@@ -37,6 +37,8 @@ class ProviderResult:
 
     images: list[Image.Image]
     placeholder: bool = False
+    # What the provider has to say about the result, for the person (e.g. "Straightened by 4.1° clockwise").
+    notes: tuple[str, ...] = ()
 
 
 class ProviderError(Exception):

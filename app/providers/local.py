@@ -1,9 +1,16 @@
-"""The offline provider: real photo fixes with Pillow and numpy, no API key needed."""
-from app.catalog.presets import PRESETS, PromptNotSupported, operations_for_prompt
+"""The offline provider: real photo fixes with Pillow and numpy, no API key needed.
+
+It is honest about what it did: a photo the preset is not made for is refused, and a job in
+which no edit changed a photo fails (and is refunded) instead of charging for an unchanged photo.
+"""
+from PIL import Image
+
+from app.catalog.presets import PRESETS, Preset, PromptNotSupported, operations_for_prompt
+from app.imaging import scene
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.imaging.overlay import render_placeholder
-from app.imaging.pipeline import run_pipeline
-from app.providers.base import ProgressReport, ProviderRefused, ProviderRequest, ProviderResult
+from app.imaging.pipeline import PipelineResult, run_steps
+from app.providers.base import ProgressReport, ProviderError, ProviderRefused, ProviderRequest, ProviderResult
 
 
 class LocalProvider:
@@ -56,17 +63,47 @@ class LocalProvider:
             size = placeholder_size(request.aspect_ratio, request.resolution)
             return ProviderResult([render_placeholder(request.prompt, *size) for _ in range(request.num_images)], True)
         steps = self.steps_for(request)
+        if request.preset is not None:
+            for index, reference in enumerate(request.references):
+                refuse_unsuitable(request.preset, reference, _which(index, len(request.references)))
         total = len(steps) * len(request.references) + 1  # the last step is storing the result
-        outputs = []
+        results: list[PipelineResult] = []
         for index, reference in enumerate(request.references):
             offset = index * len(steps)
 
             def on_step(done: int, _total: int, message: str, offset=offset) -> None:
                 report(offset + done, total, message)
 
-            outputs.append(run_pipeline(reference, steps, on_step=on_step))
+            results.append(run_steps(reference, steps, on_step=on_step))
+        for index, result in enumerate(results):
+            if not result.changed:
+                reason = " ".join(result.notes) or "Nothing in it needed changing."
+                message = f"{_which(index, len(results))}{reason} No credits were used."
+                raise ProviderError(message, code="nothing_changed")
         report(total - 1, total, "Saving the result")
-        return ProviderResult(outputs)
+        notes = tuple(note for result in results for note in result.notes)
+        return ProviderResult([result.image for result in results], notes=notes)
+
+
+def _which(index: int, count: int) -> str:
+    return f"Photo {index + 1} of {count}: " if count > 1 else ""
+
+
+def refuse_unsuitable(preset: Preset, photo: Image.Image, prefix: str = "") -> None:
+    """ProviderError when the photo is clearly a scene the preset is not made for (e.g. an exterior to brighten).
+
+    No sky is no proof of an interior, so exterior presets leave "interior" photos to their own
+    checks ("no sky found"); a found sky, or a twilight sky, is proof of an exterior.
+    """
+    kind = scene.classify(photo)
+    if kind in preset.scenes or (kind == scene.INTERIOR and "exterior" in preset.scenes):
+        return
+    suits = " or ".join(scene.SCENE_WORDS[name] for name in preset.scenes)
+    raise ProviderError(
+        f"{prefix}'{preset.name}' is made for {suits}, and this photo looks like {scene.SCENE_WORDS[kind]}, "
+        "so it was left as it was. No credits were used; try 'Enhance' instead.",
+        code="unsuitable_photo",
+    )
 
 
 def placeholder_size(aspect_ratio: str | None, resolution: str | None) -> tuple[int, int]:

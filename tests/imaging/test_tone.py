@@ -123,7 +123,8 @@ SAME_SIZE_OPERATIONS = sorted(set(OPERATIONS) - {"resize", "crop"})
 @pytest.mark.parametrize("operation", SAME_SIZE_OPERATIONS)
 def test_no_operation_clips_more_than_one_percent_new_pixels(photo, name, operation):
     image = photo(name)
-    assert newly_clipped_fraction(image, OPERATIONS[operation](image)) < 0.01
+    # Through the pipeline: region edits may decline (NothingToChange) and leave the photo as it was.
+    assert newly_clipped_fraction(image, run_pipeline(image, [(operation, {})])) < 0.01
 
 
 @pytest.mark.parametrize("name", ["kitchen_01.jpg", "living_01.jpg", "exterior_02.jpg"])
