@@ -4,12 +4,14 @@ Every lookup is scoped to the caller's project. A run's jobs are queued only aft
 transaction that reserved their credits commits.
 """
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 
+from app.after_commit import after_commit
 from app.analysis import events
 from app.analysis.models import ACTIVE_STATUSES, Analysis, AnalysisSession, AnalysisStatus, new_analysis_id
 from app.analysis.writing import (
@@ -19,7 +21,6 @@ from app.credits import service as credits
 from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db, redis_queues
-from app.generations.dispatch import AFTER_COMMIT
 from app.images.models import EXTENSIONS
 from app.images.service import check_upload_size, get_image
 from app.images.storage import storage
@@ -171,14 +172,15 @@ def start_run(session: AnalysisSession, analyses: list[Analysis], context: Listi
 
 
 def _enqueue_after_commit(analysis_id: str, run: int) -> None:
-    db.session.info.setdefault(AFTER_COMMIT, []).append(_Enqueue(analysis_id, run))
+    after_commit(_Enqueue(analysis_id, run))
 
 
+@dataclass(frozen=True)
 class _Enqueue:
     """Queue one photo's job once the reserving transaction has committed."""
 
-    def __init__(self, analysis_id: str, run: int):
-        self.analysis_id, self.run = analysis_id, run
+    analysis_id: str
+    run: int
 
     def __call__(self) -> None:
         try:
