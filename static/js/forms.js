@@ -8,3 +8,13 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("focusin", function (event) {
   if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
 });
+// A button marked data-copy-url copies the text found at that address (e.g. all descriptions as JSON).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy-url]");
+  if (!button) return;
+  fetch(button.dataset.copyUrl)
+    .then(function (answer) { return answer.text(); })
+    .then(function (text) { return navigator.clipboard.writeText(text); })
+    .then(function () { button.textContent = "Copied"; })
+    .catch(function () { button.textContent = "Copy failed: use Download JSON"; });
+});
