@@ -19,7 +19,7 @@ from app.credits import service as credits
 from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db, redis_queues
-from app.generations.dispatch import AFTER_COMMIT
+from app.after_commit import after_commit
 from app.images.models import EXTENSIONS
 from app.images.service import check_upload_size, get_image
 from app.images.storage import storage
@@ -171,7 +171,7 @@ def start_run(session: AnalysisSession, analyses: list[Analysis], context: Listi
 
 
 def _enqueue_after_commit(analysis_id: str, run: int) -> None:
-    db.session.info.setdefault(AFTER_COMMIT, []).append(_Enqueue(analysis_id, run))
+    after_commit(_Enqueue(analysis_id, run))
 
 
 class _Enqueue:
