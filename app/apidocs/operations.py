@@ -52,7 +52,8 @@ FLOW_ID = QueryParam("flowId", {"type": "string"}, "Only items of this flow.")
 INCLUDE_DELETED = QueryParam("includeDeleted", {"type": "boolean", "default": False}, "Include soft-deleted items.")
 LIVE_QUERY = (
     QueryParam("prompt", {"type": "string", "maxLength": MAX_PROMPT_LENGTH, "examples": ["sunlit kitchen"]},
-               "What to show.", True),
+               "What to show. The whole URL must stay under about 4 KB (414 otherwise): longer prompts, or ones "
+               "mostly outside ASCII, belong in POST /api/v1/generations.", True),
     QueryParam("aspectRatio", {"type": "string"}, "width:height, e.g. 16:9."),
     QueryParam("resolution", {"type": "string", "enum": list(RESOLUTIONS)}, "Output size."),
     QueryParam("project", {"type": "string"}, "Project id, with sig, for a signed URL used without an API key."),
@@ -61,7 +62,7 @@ LIVE_QUERY = (
 HARD_DELETE = QueryParam("hard", {"type": "boolean", "default": False}, "Also remove the stored files.")
 LIVE_IMAGE = ApiOperation(
     "An image for a prompt, generated once and cached", response_media=IMAGE_MEDIA, query=LIVE_QUERY,
-    errors=(402, 403, 409, 502, 504), auth="optional",
+    errors=(402, 403, 409, 414, 502, 504), auth="optional",
 )
 
 NATIVE_OPERATIONS = {

@@ -22,6 +22,7 @@ CONVERTER_SCHEMAS = {
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},
 }
+WEB_SERVER_ANSWERS = {414}  # gunicorn refuses these before the app sees the request
 OPERATIONS = {**NATIVE_OPERATIONS, **COMPAT_OPERATIONS, **SESSION_OPERATIONS}
 UNREGISTERED = ApiOperation(request=ANY_OBJECT)
 
@@ -35,6 +36,7 @@ ERROR_RESPONSES = {
     413: ("FileTooLarge", "The file is over the upload limit; the message gives the limit."),
     429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
     502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
+    414: ("UriTooLong", "The address is longer than the web server reads (about 4 KB); it answers in HTML."),
     422: ("Unprocessable", "The input is well-formed but cannot be used; the message says why."),
     503: ("Busy", "The service is busy for a moment; try again after Retry-After seconds."),
     504: ("StillGenerating", "The image is not ready yet; request the same URL again after Retry-After seconds."),
@@ -183,7 +185,9 @@ def _error_response(surface: Surface, status: int, components: dict) -> str:
     name, text = ERROR_RESPONSES[status]
     key = f"{surface.name}{name}"
     if key not in components["responses"]:
-        components["responses"][key] = {"description": text, "content": {JSON: {"schema": ref(surface.error_schema)}}}
+        components["responses"][key] = {"description": text}
+        if status not in WEB_SERVER_ANSWERS:
+            components["responses"][key]["content"] = {JSON: {"schema": ref(surface.error_schema)}}
         if status in (429, 503, 504):
             components["responses"][key]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
     return key
