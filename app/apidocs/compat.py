@@ -1,10 +1,11 @@
 """The document's view of the compatible surfaces (fal queue, nanobanana, process-image), in their own shapes."""
 from app.apidocs.operations import EVENT_STREAM, JSON, ApiOperation, QueryParam
 from app.apidocs.schemas import ref
-from app.catalog.limits import MAX_NUM_IMAGES, MAX_REFERENCE_IMAGES
+from app.catalog.limits import MAX_NUM_IMAGES, MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES
 from app.imaging.geometry import RESOLUTIONS
 
 STRING_OR_NULL = {"type": ["string", "null"]}
+PROMPT = {"type": "string", "minLength": 1, "maxLength": MAX_PROMPT_LENGTH}
 TEXT_TO_IMAGE, IMAGE_TO_IMAGE = "TEXTTOIAMGE", "IMAGETOIAMGE"  # sic: nanobananaapi.ai's own spelling
 FAL_URLS = ("request_id", "response_url", "status_url", "cancel_url")
 
@@ -82,7 +83,7 @@ NANOBANANA_SCHEMAS = {
         "type": "object",
         "required": ["prompt"],
         "properties": {
-            "prompt": {"type": "string"},
+            "prompt": PROMPT,
             "type": {"type": "string", "enum": [TEXT_TO_IMAGE, IMAGE_TO_IMAGE]},
             "numImages": {"type": "integer", "minimum": 1, "maximum": MAX_NUM_IMAGES},
             "imageUrls": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_REFERENCE_IMAGES},
@@ -103,14 +104,16 @@ PROCESS_IMAGE_SCHEMAS = {
         "type": "object",
         "description": "A photo (imageId, or a multipart `image` file) and its style prompt. "
                        "A signed-in person also names projectId when uploading.",
-        "properties": {"imageId": {"type": "string"}, "prompt": {"type": "string"}, "projectId": {"type": "integer"}},
+        "required": ["prompt"],
+        "properties": {"imageId": {"type": "string"}, "prompt": PROMPT, "projectId": {"type": "integer"},
+                       "image": {"type": "string", "contentMediaType": "image/jpeg", "description": "Multipart only."}},
     },
     "ProcessImageRun": {"type": "object", "required": ["imageId"], "properties": {"imageId": {"type": "string"}}},
     "ProcessImageInpaint": {
         "type": "object",
         "required": ["prompt"],
-        "properties": {"imageId": {"type": "string"}, "prompt": {"type": "string"},
-                       "mask": {"type": "string", "description": "PNG data URL; white marks what to change."},
+        "properties": {"imageId": {"type": "string"}, "prompt": PROMPT,
+                       "mask": {"type": "string", "description": "PNG data URL (or a multipart file); white marks what to change."},
                        "maskDataUrl": {"type": "string"}, "projectId": {"type": "integer"}},
     },
     "ProcessImageRecord": {
@@ -176,6 +179,7 @@ PAGE = (
 COMPAT_OPERATIONS = {
     "fal.submit": ApiOperation(
         request="FalInput", response="FalSubmitted", errors=(400, 402, 409, 413, 422), idempotent=True,
+        links=tuple((f"fal.{name}", "request_id", "/request_id") for name in ("status", "status_stream", "cancel", "result")),
         query=(QueryParam("fal_webhook", {"type": "string"}, "A public URL called when the request finishes."),),
     ),
     "fal.status": ApiOperation(response="FalStatus", query=(FAL_LOGS,), answers=(FAL_RUNNING,)),
@@ -187,7 +191,10 @@ COMPAT_OPERATIONS = {
         response="FalResult", errors=(422, 502, 504),
         answers=((400, "FalError", "Still queued or running, or canceled."),),
     ),
-    "nanobanana.generate": ApiOperation(request="NanoBananaGenerate", response="NanoBananaAnswer", idempotent=True),
+    "nanobanana.generate": ApiOperation(
+        request="NanoBananaGenerate", response="NanoBananaAnswer", idempotent=True,
+        links=(("nanobanana.record_info", "taskId", "/data/taskId"),),
+    ),
     "nanobanana.record_info": ApiOperation(
         response="NanoBananaAnswer", query=(QueryParam("taskId", {"type": "string"}, "From generate.", True),),
     ),
@@ -196,6 +203,7 @@ COMPAT_OPERATIONS = {
     "process_image.create_record": ApiOperation(
         request="ProcessImageRecordCreate", request_media=(JSON, "multipart/form-data"),
         response="ProcessImageRecordAnswer", status=201, errors=(402, 409, 422), idempotent=True,
+        links=(("process_image.record_status", "record_id", "/data/id"),),
     ),
     "process_image.list_records": ApiOperation(
         response="ProcessImageRecordPage",

@@ -41,6 +41,8 @@ class ApiOperation(NamedTuple):
     auth: str = "required"  # "required", "optional" (a signed URL works too) or "none"
     # Other answers with a body of their own: status → (schema name, description), e.g. 202 while still running.
     answers: tuple[tuple[int, str, str], ...] = ()
+    # Operations the success answer leads to: (operationId, its parameter, JSON pointer into this answer's body).
+    links: tuple[tuple[str, str, str], ...] = ()
 
 
 LIMIT = QueryParam(

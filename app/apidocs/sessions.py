@@ -97,10 +97,15 @@ SESSION_SCHEMAS = {
 SHORT_OF_CREDITS = (402, "AnalysisShortOfCredits", "The workspace's credits do not cover the photos.")
 LAST_EVENT_ID = QueryParam("lastEventId", {"type": "string"}, "Resume after this event (or send Last-Event-ID).")
 
+SESSION_LINKS = tuple(
+    (f"analysis_api.{name}", "session_id", "/sessionId")
+    for name in ("detail", "upload", "add_images", "analyze", "analyze_single", "follow")
+)
+
 SESSION_OPERATIONS = {
     "analysis_api.create_session": ApiOperation(
         request="AnalysisSessionCreate", request_media=(JSON, MULTIPART), body_optional=True,
-        response="AnalysisSession", status=201,
+        response="AnalysisSession", status=201, links=SESSION_LINKS,
     ),
     "analysis_api.upload": ApiOperation(
         request="AnalysisUploadForm", request_media=(MULTIPART,), response="AnalysisUploads", status=201,

@@ -163,6 +163,11 @@ def _success_response(entry: ApiOperation, surface: Surface, components: dict) -
         return {"description": "Server-sent events.", "content": {media: {"schema": schema} for media in entry.response_media}}
     schema = _envelope(entry.response, entry.many, components) if surface.envelope else ref(entry.response or "Any")
     response = {"description": "Success.", "content": {JSON: {"schema": schema}}}
+    if entry.links:
+        response["links"] = {
+            f"{target}.{parameter}": {"operationId": target, "parameters": {parameter: f"$response.body#{pointer}"}}
+            for target, parameter, pointer in entry.links
+        }
     if entry.auth == "required" and surface.envelope:
         response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in KEY_HEADERS}
     return response
