@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 
+from app.after_commit import after_commit
 from app.analysis import events
 from app.analysis.models import ACTIVE_STATUSES, Analysis, AnalysisSession, AnalysisStatus, new_analysis_id
 from app.analysis.writing import (
@@ -19,7 +20,6 @@ from app.credits import service as credits
 from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db, redis_queues
-from app.after_commit import after_commit
 from app.images.models import EXTENSIONS
 from app.images.service import check_upload_size, get_image
 from app.images.storage import storage

@@ -34,10 +34,10 @@ ERROR_RESPONSES = {
     404: ("NotFound", "No such item in this project."),
     409: ("Conflict", "The item's current state does not allow this."),
     413: ("FileTooLarge", "The file is over the upload limit; the message gives the limit."),
-    429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
-    502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
     414: ("UriTooLong", "The address is longer than the web server reads (about 4 KB); it answers in HTML."),
     422: ("Unprocessable", "The input is well-formed but cannot be used; the message says why."),
+    429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
+    502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
     503: ("Busy", "The service is busy for a moment; try again after Retry-After seconds."),
     504: ("StillGenerating", "The image is not ready yet; request the same URL again after Retry-After seconds."),
 }
