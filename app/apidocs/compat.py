@@ -2,11 +2,11 @@
 from app.apidocs.operations import EVENT_STREAM, JSON, ApiOperation, QueryParam
 from app.apidocs.schemas import ref
 from app.catalog.limits import MAX_NUM_IMAGES, MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES
+from app.compat.nanobanana.service import IMAGE_SIZES, IMAGE_TYPES, TEXT_TYPES
 from app.imaging.geometry import RESOLUTIONS
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 PROMPT = {"type": "string", "minLength": 1, "maxLength": MAX_PROMPT_LENGTH}
-TEXT_TO_IMAGE, IMAGE_TO_IMAGE = "TEXTTOIAMGE", "IMAGETOIAMGE"  # sic: nanobananaapi.ai's own spelling
 FAL_URLS = ("request_id", "response_url", "status_url", "cancel_url")
 
 FAL_SCHEMAS = {
@@ -84,12 +84,13 @@ NANOBANANA_SCHEMAS = {
         "required": ["prompt"],
         "properties": {
             "prompt": PROMPT,
-            "type": {"type": "string", "enum": [TEXT_TO_IMAGE, IMAGE_TO_IMAGE]},
+            "type": {"type": "string", "enum": [*TEXT_TYPES, *IMAGE_TYPES],
+                     "description": "Text to image (default) or an edit of imageUrls; both of the API's spellings."},
             "numImages": {"type": "integer", "minimum": 1, "maximum": MAX_NUM_IMAGES},
             "imageUrls": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_REFERENCE_IMAGES},
-            "image_size": {"type": "string"}, "watermark": {"type": "string"}, "callBackUrl": {"type": "string"},
+            "image_size": {"type": "string", "enum": list(IMAGE_SIZES)}, "watermark": {"type": "string"}, "callBackUrl": {"type": "string"},
         },
-        "examples": [{"prompt": "A sunlit kitchen", "type": TEXT_TO_IMAGE, "numImages": 1}],
+        "examples": [{"prompt": "A sunlit kitchen", "type": TEXT_TYPES[0], "numImages": 1}],
     },
     "NanoBananaAnswer": {
         "type": "object",
