@@ -190,7 +190,10 @@ COMPAT_OPERATIONS = {
     ),
     "fal.result": ApiOperation(
         response="FalResult", errors=(422, 502, 504),
-        answers=((400, "FalError", "Still queued or running, or canceled."),),
+        answers=(
+            (400, "FalError", "Still queued or running, or canceled."),
+            (500, "FalError", "The request failed inside the service; error_type says how (fal's contract)."),
+        ),
     ),
     "nanobanana.generate": ApiOperation(
         request="NanoBananaGenerate", response="NanoBananaAnswer", idempotent=True,
