@@ -12,6 +12,8 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api/", "/v1/", "/fal/", "/webhooks/")
+# The process-image surface's clients read {success: false, error: "...", code}.
+PROCESS_IMAGE_PATHS = ("/api/process-image", "/api/image-generations", "/api/inpaint-image")
 
 
 class ApiError(Exception):
@@ -34,6 +36,8 @@ def error_response(message: str, status: int, code: str, headers=None):
     """Render an error in the shape of the surface the request came through."""
     if request.path.startswith("/fal/"):
         return jsonify(detail=message), status, headers or {}  # fal's clients read "detail"
+    if request.path.startswith(PROCESS_IMAGE_PATHS):
+        return jsonify(success=False, error=message, code=code), status, headers or {}
     if is_api_request():
         body = jsonify(success=False, error={"message": message, "code": code})
         return body, status, headers or {}

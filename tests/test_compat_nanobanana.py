@@ -225,6 +225,7 @@ def test_a_private_address_is_refused_without_being_fetched(nb):
     ({"prompt": 7, "type": "TEXTTOIAMGE"}, 400, "prompt must be a string"),
     ({"prompt": "a house", "type": "TEXT2IMAGE"}, 400, "type must be one of"),
     ({"prompt": "a house", "numImages": "2"}, 400, "numImages must be a whole number"),
+    ({"prompt": "a house", "numImages": 1.5}, 400, "numImages must be a whole number"),
     ({"prompt": "a house", "numImages": 5}, 422, "from 1 to 4"),
     ({"prompt": "a house", "numImages": 0}, 422, "from 1 to 4"),
     ({"prompt": "a house", "image_size": "7:5"}, 422, "image_size must be one of"),
@@ -243,6 +244,12 @@ def test_bad_requests_answer_the_documented_code_and_create_nothing(nb, body, co
     assert answer["code"] == code and wording in answer["msg"], answer
     assert answer["data"] is None
     assert generation_count() == 0
+
+
+def test_a_whole_number_written_with_a_decimal_point_is_a_whole_number(nb):
+    """JSON has one number type (and the document says integer): 2.0 asks for two images, as 2 does."""
+    task_id = generate(nb, prompt="a house", numImages=2.0)
+    assert db.session.get(Generation, task_id).num_images == 2
 
 
 def test_a_body_that_is_not_json_is_a_parameter_error(nb):

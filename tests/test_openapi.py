@@ -162,3 +162,68 @@ def test_validator_returns_a_good_body_unchanged(schema_name, body):
 def test_documented_examples_pass_the_validator(schema_name):
     for example in REQUEST_SCHEMAS[schema_name]["examples"]:
         validate(schema_name, example)
+
+
+def response_schema(spec: dict, path: str, method: str, status: int, media: str = "application/json") -> dict:
+    """The schema of one documented answer, with a response $ref followed."""
+    response = spec["paths"][path][method]["responses"][str(status)]
+    if "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return response["content"][media]["schema"]
+
+
+def schema_name(schema: dict) -> str:
+    return schema["$ref"].rsplit("/", 1)[-1]
+
+
+def test_each_surface_is_documented_with_its_own_security_and_shapes(app):
+    spec = build_spec(app)
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["FalKey"] == {**schemes["FalKey"], "type": "apiKey", "in": "header", "name": "Authorization"}
+    status = "/fal/queue/{app_id}/requests/{request_id}/status"
+    assert {"FalKey": []} in spec["paths"][status]["get"]["security"]
+    assert schema_name(response_schema(spec, status, "get", 202)) == "FalStatus"
+    assert schema_name(response_schema(spec, status, "get", 404)) == "FalError"
+    assert schema_name(response_schema(spec, "/fal/queue/{app_id}", "post", 422)) == "FalError"
+    assert set(spec["paths"]["/api/v1/nanobanana/generate"]["post"]["responses"]) == {"200"}  # errors ride in the body
+    assert schema_name(response_schema(spec, "/api/v1/common/credit", "get", 200)) == "NanoBananaAnswer"
+    process = spec["paths"]["/api/process-image"]["post"]
+    assert {"SessionCookie": []} in process["security"]
+    assert schema_name(response_schema(spec, "/api/process-image", "post", 500)) == "ProcessImageFailed"
+    assert schema_name(response_schema(spec, "/api/process-image", "post", 202)) == "ProcessImageRunning"
+    assert schema_name(response_schema(spec, "/api/image-generations", "post", 400)) == "ProcessImageError"
+    analyze = "/v1/sessions/{session_id}/analyze"
+    assert response_schema(spec, analyze, "post", 200, "text/event-stream")["type"] == "string"
+    assert schema_name(response_schema(spec, analyze, "post", 402)) == "AnalysisShortOfCredits"
+    assert schema_name(response_schema(spec, "/v1/sessions", "post", 201)) == "AnalysisSession"
+    callback = spec["paths"]["/webhooks/nanobanana"]["post"]
+    assert callback["security"] == [] and "401" not in callback["responses"]
+    assert callback["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("NanoBananaCallback")
+    assert schema_name(response_schema(spec, "/api/v1/images", "get", 200)) == "ImageListResponse"  # native: enveloped
+
+
+def test_real_answers_of_each_surface_match_their_documented_schemas(app, api_client, client):
+    spec = build_spec(app)
+    answers = [
+        (api_client.get("/fal/queue/fal-ai/x/requests/nope/status"), 404, "FalError"),
+        (api_client.post("/fal/queue/fal-ai/nano-banana"), 422, "FalError"),
+        (api_client.get("/api/v1/common/credit"), 200, "NanoBananaAnswer"),
+        (api_client.get("/api/v1/nanobanana/record-info"), 200, "NanoBananaAnswer"),
+        (api_client.get("/api/image-generations"), 200, "ProcessImageRecordPage"),
+        (api_client.get("/api/image-generations/nope"), 404, "ProcessImageError"),
+        (client.get("/api/image-generations"), 401, "ProcessImageError"),
+        (api_client.post("/v1/sessions", json={}), 201, "AnalysisSession"),
+        (client.post("/webhooks/nanobanana", json={}), 400, "Error"),
+    ]
+    for response, status, name in answers:
+        assert response.status_code == status, (response.request.path, response.get_data(as_text=True))
+        assert matches_schema(spec, name, response.get_json()) == [], response.request.path
+    assert api_client.get("/api/v1/nanobanana/record-info").get_json()["code"] == 400
+
+
+def test_process_image_answers_framework_errors_in_its_own_shape(app, api_client):
+    """413 (and 429, 503) come from app-level handlers; the surface's clients still read {success, error, code}."""
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = api_client.post("/api/image-generations", data={"image": (io.BytesIO(b"x" * 4096), "big.jpg")})
+    assert response.status_code == 413
+    assert matches_schema(build_spec(app), "ProcessImageError", response.get_json()) == []

@@ -182,7 +182,9 @@ def test_without_a_session_or_key_is_401(client):
 def test_a_cookie_form_post_without_the_csrf_token_is_refused(app, logged_in, project, path):
     app.config["WTF_CSRF_ENABLED"] = True
     response = logged_in.post(path, data={"imageId": make_image(project).id, "prompt": "brighten"})
-    assert response.status_code == 400 and "CSRF" in response.get_json()["error"]["message"]
+    # In this surface's error shape, like every other error it answers.
+    assert response.status_code == 400 and "CSRF" in response.get_json()["error"]
+    assert response.get_json()["success"] is False and response.get_json()["code"]
     assert db.session.query(ImageGenerationRecord).count() == 0
 
 

@@ -1,22 +1,20 @@
-"""The OpenAPI 3.1 document of the JSON API: paths from the app's URL map, bodies from a registry of schemas."""
+"""The OpenAPI 3.1 document of the JSON API: paths from the app's URL map, each described in its surface's shapes."""
 import copy
 import inspect
 import re
-from typing import NamedTuple
 
 from app.apidocs.callbacks import WEBHOOKS
+from app.apidocs.compat import COMPAT_OPERATIONS, COMPAT_SCHEMAS
+from app.apidocs.operations import ANY_OBJECT, IDEMPOTENCY_KEY, JSON, NATIVE_OPERATIONS, ApiOperation, QueryParam
 from app.apidocs.schemas import SCHEMAS, ref
-from app.catalog.limits import API_STATUSES, MAX_PROMPT_LENGTH
+from app.apidocs.sessions import SESSION_OPERATIONS, SESSION_SCHEMAS
+from app.apidocs.surfaces import SECURITY_SCHEMES, SURFACES, Surface, surface_of
 from app.errors import API_PREFIXES
-from app.images.models import IMAGE_SOURCES
-from app.imaging.geometry import RESOLUTIONS
-from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 DOCUMENT_PATHS = ("/api/openapi.json", "/api/docs")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
-JSON = "application/json"
-IMAGE_MEDIA = ("image/jpeg", "image/png", "image/webp")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^>]*\))?:)?(?P<name>\w+)>")
 CONVERTER_SCHEMAS = {
     "int": {"type": "integer", "minimum": 0},
@@ -24,102 +22,8 @@ CONVERTER_SCHEMAS = {
     "float": {"type": "number"},
     "uuid": {"type": "string", "format": "uuid"},
 }
-ANY_OBJECT = "*"
-
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255},
-    "description": "Repeat a request with the same key within 24 h to get the original response instead of new work.",
-}
-
-
-class QueryParam(NamedTuple):
-    name: str
-    schema: dict
-    description: str = ""
-    required: bool = False
-
-
-class ApiOperation(NamedTuple):
-    """What the document says about one endpoint beyond its URL rule."""
-
-    summary: str = ""  # used when the view has no docstring
-    request: str | None = None  # schema name of the body; ANY_OBJECT for an unknown JSON object
-    request_media: str = JSON
-    body_optional: bool = False  # the body may be left out altogether
-    response: str | None = None  # schema name of the envelope's `data`; None for any
-    many: bool = False  # `data` is a page of `response`, with `pagination`
-    response_media: tuple[str, ...] = (JSON,)
-    query: tuple[QueryParam, ...] = ()
-    status: int = 200
-    errors: tuple[int, ...] = ()  # statuses beyond 400, 401, 404 and 429
-    idempotent: bool = False  # honours an Idempotency-Key header
-    auth: str = "required"  # "required", "optional" (a signed URL works too) or "none"
-
-
-LIMIT = QueryParam(
-    "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, "Page size."
-)
-OFFSET = QueryParam("offset", {"type": "integer", "minimum": 0, "default": 0}, "Items to skip.")
-PAGE = (LIMIT, OFFSET)
-FLOW_ID = QueryParam("flowId", {"type": "string"}, "Only items of this flow.")
-INCLUDE_DELETED = QueryParam("includeDeleted", {"type": "boolean", "default": False}, "Include soft-deleted items.")
-LIVE_QUERY = (
-    QueryParam("prompt", {"type": "string", "maxLength": MAX_PROMPT_LENGTH, "examples": ["sunlit kitchen"]},
-               "What to show.", True),
-    QueryParam("aspectRatio", {"type": "string"}, "width:height, e.g. 16:9."),
-    QueryParam("resolution", {"type": "string", "enum": list(RESOLUTIONS)}, "Output size."),
-    QueryParam("project", {"type": "string"}, "Project id, with sig, for a signed URL used without an API key."),
-    QueryParam("sig", {"type": "string"}, "Signature of the URL, from the project's Live URLs page."),
-)
-HARD_DELETE = QueryParam("hard", {"type": "boolean", "default": False}, "Also remove the stored files.")
-LIVE_IMAGE = ApiOperation(
-    "An image for a prompt, generated once and cached", response_media=IMAGE_MEDIA, query=LIVE_QUERY,
-    errors=(402, 403, 409, 502, 504), auth="optional",
-)
-
-OPERATIONS = {
-    "images.api_upload": ApiOperation(
-        "Upload a photo", request="ImageUpload", request_media="multipart/form-data", response="Image", status=201,
-        errors=(409, 413),
-    ),
-    "images.api_list": ApiOperation(
-        "List images", response="Image", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
-        QueryParam("source", {"type": "string", "enum": list(IMAGE_SOURCES)}, "Only uploaded or generated images."),
-        QueryParam("alias", {"type": "string"}, "Only the image with this project alias.")),
-    ),
-    "images.api_detail": ApiOperation("Read an image", response="Image"),
-    "images.api_update": ApiOperation("Update an image", request="ImageUpdate", response="Image", errors=(409,)),
-    "images.api_set_alias": ApiOperation("Set an image's alias", request="ImageAlias", response="Image", errors=(409,)),
-    "images.api_delete": ApiOperation("Delete an image", response="Deleted", query=(HARD_DELETE,)),
-    "images.api_resolve": ApiOperation("Resolve an alias", response="AliasResolution", query=(FLOW_ID,)),
-    "generations.api_list": ApiOperation(
-        "List generations", response="Generation", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
-        QueryParam("status", {"type": "string", "enum": list(API_STATUSES)}, "Only these.")),
-    ),
-    "generations.api_create": ApiOperation(
-        "Start a generation", request="GenerationCreate", response="Generation", status=201, errors=(402, 409),
-        idempotent=True,
-    ),
-    "generations.api_detail": ApiOperation("Read a generation", response="Generation"),
-    "generations.api_cancel": ApiOperation("Cancel a generation", response="Generation", errors=(409,)),
-    "generations.api_retry": ApiOperation(
-        "Retry a generation", request="GenerationRetry", body_optional=True, response="Generation", status=201,
-        errors=(402, 409), idempotent=True,
-    ),
-    "generations.api_delete": ApiOperation("Delete a generation", response="Deleted", query=(HARD_DELETE,)),
-    "flows.api_list": ApiOperation("List flows", response="Flow", many=True, query=PAGE),
-    "flows.api_create": ApiOperation("Start a flow", request="FlowCreate", body_optional=True, response="Flow", status=201),
-    "flows.api_detail": ApiOperation("Read a flow", response="Flow"),
-    "flows.api_generations": ApiOperation(
-        "List a flow's generations", response="Generation", many=True, query=(*PAGE, INCLUDE_DELETED)
-    ),
-    "flows.api_images": ApiOperation("List a flow's images", response="Image", many=True, query=(*PAGE, INCLUDE_DELETED)),
-    "flows.api_update_aliases": ApiOperation("Add or change flow aliases", request="FlowAliases", response="Flow"),
-    "flows.api_delete_alias": ApiOperation("Remove a flow alias", response="Flow"),
-    "flows.api_delete": ApiOperation("Delete a flow", response="Deleted"),
-    "live.image": LIVE_IMAGE,
-    "live.live_image": LIVE_IMAGE,  # the name first announced for it
-}
+WEB_SERVER_ANSWERS = {414}  # gunicorn refuses these before the app sees the request
+OPERATIONS = {**NATIVE_OPERATIONS, **COMPAT_OPERATIONS, **SESSION_OPERATIONS}
 UNREGISTERED = ApiOperation(request=ANY_OBJECT)
 
 ERROR_RESPONSES = {
@@ -130,17 +34,13 @@ ERROR_RESPONSES = {
     404: ("NotFound", "No such item in this project."),
     409: ("Conflict", "The item's current state does not allow this."),
     413: ("FileTooLarge", "The file is over the upload limit; the message gives the limit."),
+    414: ("UriTooLong", "The address is longer than the web server reads (about 4 KB); it answers in HTML."),
+    422: ("Unprocessable", "The input is well-formed but cannot be used; the message says why."),
     429: ("RateLimited", "Too many requests for this API key; wait for the Retry-After seconds."),
     502: ("GenerationFailed", "The generation behind the image failed or was deleted; request the URL again."),
     503: ("Busy", "The service is busy for a moment; try again after Retry-After seconds."),
     504: ("StillGenerating", "The image is not ready yet; request the same URL again after Retry-After seconds."),
 }
-SECURITY_SCHEMES = {
-    "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-    "BearerAuth": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <API key>."},
-}
-KEY_SECURITY = [{"ApiKeyHeader": []}, {"BearerAuth": []}]
-SECURITY = {"required": KEY_SECURITY, "optional": [{}, *KEY_SECURITY], "none": []}
 KEY_HEADERS = {
     "X-Credits-Balance": "Credits left in the workspace.",
     "X-RateLimit-Limit": "Requests this API key may make per hour.",
@@ -160,8 +60,9 @@ TAG_DESCRIPTIONS = {
 INFO = {
     "title": "Stagecraft API",
     "version": "1",
-    "description": "Errors are `{\"success\": false, \"error\": {\"message\", \"code\"}}`; the message is for a person, "
-    "the code for programs. Authenticate with `X-API-Key: <key>` or `Authorization: Bearer <key>`.",
+    "description": "Authenticate with `X-API-Key: <key>` or `Authorization: Bearer <key>` (fal's clients: "
+    "`Authorization: Key <key>`). Each family of endpoints answers in its own shapes:\n\n"
+    + "\n".join(f"- {surface.description}" for surface in SURFACES),
 }
 
 
@@ -192,15 +93,15 @@ def openapi_path(rule: str) -> str:
 
 
 def build_operation(app, rule, method: str, components: dict) -> dict:
-    """One operation: summary from the view's docstring, parameters, bodies and responses."""
-    entry = OPERATIONS.get(rule.endpoint, UNREGISTERED)
+    """One operation: summary from the view's docstring, parameters, bodies and responses in its surface's shapes."""
+    entry, surface = OPERATIONS.get(rule.endpoint, UNREGISTERED), surface_of(rule.rule)
     summary, _, description = (inspect.getdoc(app.view_functions[rule.endpoint]) or "").partition("\n")
     operation = {
         "tags": [rule.endpoint.rpartition(".")[0] or "app"],
         "summary": summary or entry.summary or _default_summary(rule.endpoint),
         "parameters": _path_parameters(rule.rule) + [_query_parameter(query) for query in entry.query],
-        "responses": _responses(entry, components),
-        "security": SECURITY[entry.auth],
+        "responses": _responses(entry, surface, components),
+        "security": _security(entry, surface),
     }
     if description.strip():
         operation["description"] = description.strip()
@@ -209,8 +110,16 @@ def build_operation(app, rule, method: str, components: dict) -> dict:
     if entry.request and method in BODY_METHODS:
         schema = {"type": "object"} if entry.request == ANY_OBJECT else ref(entry.request)
         required = entry.request != ANY_OBJECT and not entry.body_optional
-        operation["requestBody"] = {"required": required, "content": {entry.request_media: {"schema": schema}}}
+        content = {media: {"schema": schema} for media in entry.request_media}
+        operation["requestBody"] = {"required": required, "content": content}
     return operation
+
+
+def _security(entry: ApiOperation, surface: Surface) -> list:
+    """Who may call: the surface's schemes; also anyone for a signed URL ("optional"); nobody's key for "none"."""
+    if entry.auth == "none" or not surface.security:
+        return []
+    return [{}, *surface.security] if entry.auth == "optional" else surface.security
 
 
 def _path_parameters(rule: str) -> list[dict]:
@@ -233,20 +142,33 @@ def _query_parameter(query: QueryParam) -> dict:
     }
 
 
-def _responses(entry: ApiOperation, components: dict) -> dict:
-    responses = {str(entry.status): _success_response(entry, components)}
-    statuses = {400, 404, 429, 503, *entry.errors} | (set() if entry.auth == "none" else {401})
-    for status in sorted(statuses):
-        responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
+def _responses(entry: ApiOperation, surface: Surface, components: dict) -> dict:
+    responses = {str(entry.status): _success_response(entry, surface, components)}
+    for status, schema, text in entry.answers:
+        responses[str(status)] = {"description": text, "content": {JSON: {"schema": ref(schema)}}}
+    if surface.error_schema is None:
+        return responses  # errors ride in the success status's body
+    statuses = {*surface.common_errors, *entry.errors} - ({401} if entry.auth == "none" else set())
+    for status in sorted(statuses - {entry.status, *(answer[0] for answer in entry.answers)}):
+        responses[str(status)] = {"$ref": f"#/components/responses/{_error_response(surface, status, components)}"}
     return responses
 
 
-def _success_response(entry: ApiOperation, components: dict) -> dict:
-    if entry.response_media != (JSON,):
+def _success_response(entry: ApiOperation, surface: Surface, components: dict) -> dict:
+    if entry.response_media == IMAGE_TYPES:
         content = {media: {} for media in entry.response_media}
         return {"description": "The image file.", "headers": IMAGE_HEADERS, "content": content}
-    response = {"description": "Success.", "content": {JSON: {"schema": _envelope(entry.response, entry.many, components)}}}
-    if entry.auth == "required":
+    if entry.response_media != (JSON,):
+        schema = {"type": "string", "description": f"Events; each data line is a {entry.response or 'JSON object'}."}
+        return {"description": "Server-sent events.", "content": {media: {"schema": schema} for media in entry.response_media}}
+    schema = _envelope(entry.response, entry.many, components) if surface.envelope else ref(entry.response or "Any")
+    response = {"description": "Success.", "content": {JSON: {"schema": schema}}}
+    if entry.links:
+        response["links"] = {
+            f"{target}.{parameter}": {"operationId": target, "parameters": {parameter: f"$response.body#{pointer}"}}
+            for target, parameter, pointer in entry.links
+        }
+    if entry.auth == "required" and surface.envelope:
         response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in KEY_HEADERS}
     return response
 
@@ -263,15 +185,23 @@ def _envelope(name: str | None, many: bool, components: dict) -> dict:
     return ref(key)
 
 
-def _components() -> dict:
-    responses = {}
-    for status, (name, text) in ERROR_RESPONSES.items():
-        responses[name] = {"description": text, "content": {JSON: {"schema": ref("Error")}}}
+def _error_response(surface: Surface, status: int, components: dict) -> str:
+    """The name of the surface's response component for an error status, added on first use."""
+    name, text = ERROR_RESPONSES[status]
+    key = f"{surface.name}{name}"
+    if key not in components["responses"]:
+        components["responses"][key] = {"description": text}
+        if status not in WEB_SERVER_ANSWERS:
+            components["responses"][key]["content"] = {JSON: {"schema": ref(surface.error_schema)}}
         if status in (429, 503, 504):
-            responses[name]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+            components["responses"][key]["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+    return key
+
+
+def _components() -> dict:
     return {
-        "schemas": dict(SCHEMAS),
-        "responses": responses,
+        "schemas": {**SCHEMAS, **COMPAT_SCHEMAS, **SESSION_SCHEMAS, "Any": {"description": "Any JSON value."}},
+        "responses": {},
         "headers": {name: {"schema": {"type": "integer"}, "description": text} for name, text in KEY_HEADERS.items()}
         | {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}},
         "securitySchemes": SECURITY_SCHEMES,

@@ -76,6 +76,8 @@ def _is_edit(body: dict) -> bool:
 
 
 def _num_images(value) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 2.0 is the whole number 2
     if not isinstance(value, int) or isinstance(value, bool):
         raise ApiError("numImages must be a whole number.")
     if not 1 <= value <= MAX_NUM_IMAGES:

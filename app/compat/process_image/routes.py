@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from app.auth.api import api_key_from_request, api_key_required
 from app.compat.process_image import service
 from app.compat.process_image.serializers import record_json, result_url
-from app.errors import ApiError, error_response
+from app.errors import ApiError
 from app.extensions import csrf, db
 from app.idempotency.api import idempotent
 from app.generations.models import GenerationStatus
@@ -25,14 +25,6 @@ from app.projects.service import get_project_for_user
 from app.urls import public_url_for
 
 bp = Blueprint("process_image", __name__)
-
-
-@bp.errorhandler(ApiError)
-def api_error(error: ApiError):
-    """This surface's error shape: {error, code} (and details for a failed edit)."""
-    if not request.path.startswith("/api/"):
-        return error_response(error.message, error.status, error.code, error.headers)
-    return jsonify(success=False, error=error.message, code=error.code), error.status, error.headers
 
 
 def session_or_api_key(view):
