@@ -45,6 +45,14 @@ def env_list(environ, name: str) -> tuple[str, ...]:
     return tuple(item.strip().lower() for item in (environ.get(name) or "").split(",") if item.strip())
 
 
+def password_hash_method(environ) -> str:
+    """PASSWORD_HASH_METHOD checked at startup, so a typo fails here rather than at someone's sign-up."""
+    method = env_str(environ, "PASSWORD_HASH_METHOD", "scrypt")
+    if method.split(":", 1)[0] not in ("scrypt", "pbkdf2"):
+        raise ValueError(f"PASSWORD_HASH_METHOD must be scrypt[:n:r:p] or pbkdf2:sha256[:rounds], got {method!r}")
+    return method
+
+
 def env_bool(environ, name: str, default: bool) -> bool:
     """A boolean setting: 1/true/yes/on or 0/false/no/off."""
     raw = (environ.get(name) or "").strip().lower()
@@ -180,6 +188,8 @@ def load_config(environ=None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env_bool(environ, "SESSION_COOKIE_SECURE", False),
+        # How new passwords are hashed (werkzeug's method string): scrypt by default; pbkdf2:sha256:<rounds> also works.
+        "PASSWORD_HASH_METHOD": password_hash_method(environ),
         # Failed logins to one account in a row before it is locked for a while (doubling with each further failure).
         "LOGIN_FAILURES_BEFORE_BACKOFF": env_int(environ, "LOGIN_FAILURES_BEFORE_BACKOFF", 5),
         # Connections per process; SQLite needs few (one writer at a time), the gevent server many greenlets.

@@ -43,6 +43,8 @@ def _base_config(tmp: Path, database_url: str, redis_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "LOG_FORMAT": "text",
+        # Real hashing and checking, at a cost that suits thousands of sign-ups a run (production keeps scrypt).
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 

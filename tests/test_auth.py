@@ -2,6 +2,7 @@
 import pytest
 
 from app import create_app
+from app.auth import service as auth_service
 from app.auth.models import User
 from app.extensions import db
 from app.projects.service import workspaces_for
@@ -87,3 +88,18 @@ def test_forms_with_csrf_token_from_the_page_succeed(csrf_client):
         "/signup", data={"email": "c@example.com", "password": "long enough pw", "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured_and_a_bad_method_fails_at_startup(tmp_path):
+    from app.config import load_config
+
+    assert load_config({"STAGECRAFT_VAR_DIR": str(tmp_path)})["PASSWORD_HASH_METHOD"] == "scrypt"
+    with pytest.raises(ValueError, match="PASSWORD_HASH_METHOD"):
+        load_config({"STAGECRAFT_VAR_DIR": str(tmp_path), "PASSWORD_HASH_METHOD": "md5"})
+
+
+def test_a_password_hashed_one_way_still_logs_in_after_the_method_changes(app, client):
+    auth_service.create_user("switch@example.com", "long enough password")
+    db.session.commit()
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    assert client.post("/login", data={"email": "switch@example.com", "password": "long enough password"}).status_code == 302

@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ROLES, ApiKey, User
@@ -35,7 +36,8 @@ def create_user(email: str, password: str, role: str = "agent") -> User:
         raise ApiError(f"Role must be one of: {', '.join(ROLES)}.")
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise ApiError("An account with this email already exists; log in instead.", status=409, code="conflict")
-    user = User(email=email, password_hash=generate_password_hash(password), role=role)
+    password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    user = User(email=email, password_hash=password_hash, role=role)
     db.session.add(user)
     db.session.flush()
     workspace = create_workspace(f"{email.split('@')[0]}'s workspace", owner=user)
