@@ -10,14 +10,15 @@ VENDOR := static/vendor
 run: setup
 	$(FLASK) up
 
-# The whole suite on SQLite, then the money and lifecycle tests again on a throwaway PostgreSQL.
+# The whole suite on SQLite (two processes, one file each at a time), then the money and lifecycle tests
+# again on a throwaway PostgreSQL (one process: they share one database).
 test: setup chromium postgresql
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 	tests/with_postgres.sh $(VENV)/bin/pytest -q $(POSTGRES_TESTS)
 
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
 	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \
-	tests/test_ai_generations.py
+	tests/test_ai_generations.py tests/test_webhooks.py
 
 # Schemathesis over the whole API for longer than the bounded run in `make test` (FUZZ_SECONDS, default 20 minutes).
 fuzz: setup

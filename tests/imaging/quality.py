@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from app.imaging.matte import grow
+
 CHANGE_LEVELS = 6  # a pixel counts as changed when a channel moves by more than this (out of 255)
 
 
@@ -64,19 +66,6 @@ def changed_nothing(before: Image.Image, after: Image.Image) -> bool:
 def changed_outside(before: Image.Image, after: Image.Image, intended: np.ndarray) -> float:
     """Share of all pixels changed outside the intended region (a boolean array at the image's size)."""
     return float(np.mean(changed(before, after) & ~intended))
-
-
-def grow(mask: np.ndarray, steps: int) -> np.ndarray:
-    """Binary dilation by `steps` pixels (8-neighbour)."""
-    grown = mask.copy()
-    for _ in range(steps):
-        step = grown.copy()
-        step[1:] |= grown[:-1]
-        step[:-1] |= grown[1:]
-        step[:, 1:] |= grown[:, :-1]
-        step[:, :-1] |= grown[:, 1:]
-        grown = step
-    return grown
 
 
 def _hue_saturation(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
