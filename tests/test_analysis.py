@@ -9,6 +9,7 @@ from app.extensions import db
 from app.images.storage import storage
 from app.timeutil import utcnow
 from jobs.analysis import sweep_analyses
+from tests import factories
 from tests.analysis_helpers import open_session, parse_sse, photo_with_phone_number, upload
 
 CONTEXT = {"address": "12 Oak Lane", "city": "Springfield", "bedrooms": 3, "styleKeywords": ["modern"],
@@ -34,6 +35,13 @@ def test_upload_answers_id_upload_path_and_original_filename(api_client):
     assert image["originalFilename"] == "kitchen_01.jpg"
     assert image["uploadPath"].startswith(f"sessions/{session_id}/uploads/")
     assert not image["uploadPath"].startswith("/")
+
+
+def test_an_uploaded_name_with_a_path_is_kept_as_its_bare_file_name(api_client):
+    session_id = open_session(api_client)
+    hostile = "../../etc/kitchen_01.jpg"
+    (image,) = upload(api_client, session_id, hostile, photos={hostile: factories.photo_bytes("kitchen_01.jpg")})
+    assert image["originalFilename"] == "kitchen_01.jpg"
 
 
 def test_three_photos_stream_progress_result_complete_and_cost_three_credits(api_client, project, worker):

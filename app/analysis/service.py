@@ -22,10 +22,8 @@ from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.images.models import EXTENSIONS
-from app.images.service import check_upload_size, get_image
+from app.images.service import checked_photo, display_filename, get_image
 from app.images.storage import storage
-from app.imaging.errors import ImageRejected
-from app.imaging.io import load_photo
 from app.projects.models import Project
 from app.timeutil import utcnow
 
@@ -80,13 +78,8 @@ def _next_position(session: AnalysisSession) -> int:
 
 def add_upload(session: AnalysisSession, data: bytes, filename: str | None, room_hint=None) -> Analysis:
     """Check a photo by decoding it, keep it under the session, and add it (pending)."""
-    check_upload_size(filename, len(data))
-    if not data:
-        raise ApiError(f"{filename or 'The file'} is empty; choose a JPEG, PNG or WebP photo.")
-    try:
-        photo = load_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
-    except ImageRejected as rejected:
-        raise ApiError(f"{filename + ': ' if filename else ''}{rejected}", code="invalid_image") from None
+    filename = display_filename(filename)
+    photo = checked_photo(data, filename)
     analysis = Analysis(
         session_id=session.id, position=_next_position(session), original_filename=(filename or "")[:255] or None,
         room_hint=_check_room(room_hint), width=photo.width, height=photo.height,

@@ -22,6 +22,18 @@ def _human_mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def checked_photo(data: bytes, filename: str | None):
+    """The photo decoded in full (size, emptiness and format checked); 400/413 naming the file otherwise."""
+    check_upload_size(filename, len(data))
+    if not data:
+        raise ApiError(f"{filename or 'The file'} is empty; choose a JPEG, PNG or WebP photo.")
+    try:
+        return load_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    except ImageRejected as rejected:
+        prefix = f"{filename}: " if filename else ""
+        raise ApiError(f"{prefix}{rejected}", status=400, code="invalid_image") from None
+
+
 def check_upload_size(filename: str, size: int) -> None:
     """413 'File too large' for a file over the per-file limit."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -57,14 +69,7 @@ def upload_image(
         ensure_alias_free(project, validate_alias(alias))
     if flow_alias is not None:
         validate_alias(flow_alias)
-    check_upload_size(filename, len(data))
-    if not data:
-        raise ApiError(f"{filename or 'The file'} is empty; choose a JPEG, PNG or WebP photo.")
-    try:
-        photo = load_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
-    except ImageRejected as rejected:
-        prefix = f"{filename}: " if filename else ""
-        raise ApiError(f"{prefix}{rejected}", status=400, code="invalid_image") from None
+    photo = checked_photo(data, filename)
     image = Image(
         project_id=project.id,
         source="uploaded",
