@@ -6,7 +6,7 @@ from PIL import Image
 
 from app.analysis import compliance
 from app.analysis.local import describe
-from app.analysis.rooms import resolve_room
+from app.catalog.rooms import resolve_room
 from app.analysis.writing import parse_context
 from app.imaging.measure import colour_name, measure
 from tests.analysis_helpers import photo_with_phone_number

@@ -8,7 +8,7 @@ one JSON text part in candidates[0].content.parts.
 import base64
 import json
 
-from app.analysis.rooms import ROOM_WORDS
+from app.catalog.rooms import ROOM_WORDS
 from app.analysis.writing import (
     ALT_MAX, CAPTION_MAX, DESCRIPTION_MAX, MAX_TAGS, TITLE_MAX, ListingContext, clean, clean_tags, slugify,
 )

@@ -6,7 +6,7 @@ hash of the photo's name, so a set of photos reads varied and the same photo alw
 """
 import hashlib
 
-from app.analysis.rooms import OUTDOOR_ROOMS
+from app.catalog.rooms import OUTDOOR_ROOMS
 from app.analysis.writing import (
     ALT_MAX, CAPTION_MAX, DESCRIPTION_MAX, TITLE_MAX, ListingContext, clean_tags, join_words, sentence, slugify, trim,
 )

@@ -4,7 +4,7 @@ from PIL import Image as PILImage
 
 from app.analysis import compliance, gemini, local
 from app.analysis.models import Analysis
-from app.analysis.rooms import resolve_room
+from app.catalog.rooms import resolve_room
 from app.analysis.writing import ListingContext
 from app.errors import ApiError
 from app.images.storage import storage

@@ -84,6 +84,8 @@ class Generation(db.Model):
     surface: Mapped[str] = mapped_column(sa.String(16), default="v1", server_default="v1")
     retry_of_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     flow_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flows.id", ondelete="SET NULL"), index=True)
+    # The studio's batch this generation belongs to (one preset applied to a selection of photos).
+    batch_id: Mapped[str | None] = mapped_column(sa.ForeignKey("batches.id", ondelete="SET NULL"), index=True)
     # Aliases to give the output image: in the project, and in the generation's flow.
     assign_alias: Mapped[str | None] = mapped_column(sa.String(64))
     assign_flow_alias: Mapped[str | None] = mapped_column(sa.String(64))

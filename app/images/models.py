@@ -40,6 +40,13 @@ class Image(db.Model):
     focal_y: Mapped[float | None]
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     original_filename: Mapped[str | None] = mapped_column(sa.String(255))
+    # The agent's studio: the name the agent gave the photo, its room and its place in the listing's order.
+    title: Mapped[str | None] = mapped_column(sa.String(120))
+    room_type: Mapped[str | None] = mapped_column(sa.String(32))
+    position: Mapped[int | None]
+    # The version the agent keeps for an uploaded photo (one of its results, or itself for the original);
+    # None means "the newest result, else the original".
+    kept_image_id: Mapped[str | None] = mapped_column(sa.ForeignKey("images.id", ondelete="SET NULL"))
     generation_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("generations.id", ondelete="SET NULL"), index=True
     )

@@ -138,6 +138,22 @@ def list_images(project: Project, *, flow_id=None, source=None, alias=None, incl
     return paginate(query, (Image.created_at.desc(), Image.id), limit, offset)
 
 
+def listing_photos(project: Project, limit: int = 500) -> list[Image]:
+    """A listing's uploaded photos in the agent's order: by position, then oldest first for those never moved."""
+    query = (
+        sa.select(Image)
+        .where(Image.project_id == project.id, Image.source == "uploaded", Image.deleted_at.is_(None))
+        .order_by(Image.position.is_(None), Image.position, Image.created_at, Image.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def photo_name(image: Image) -> str:
+    """The name an agent knows a photo by: the one they gave it, else its file name."""
+    return image.title or image.original_filename or "Photo"
+
+
 def count_by_flow(flow_ids: list[str]) -> dict[str, int]:
     """How many live images each flow holds."""
     return count_per(Image.flow_id, flow_ids, Image.deleted_at.is_(None))

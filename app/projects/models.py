@@ -24,6 +24,10 @@ class Workspace(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     # Kept equal to the sum of the workspace's ledger rows; a guarded UPDATE on it makes reservations atomic.
     credit_balance: Mapped[int] = mapped_column(default=0)
+    # Account settings: the label drawn on results, and the AI service and model tried first.
+    watermark_text: Mapped[str | None] = mapped_column(sa.String(80))
+    default_provider: Mapped[str | None] = mapped_column(sa.String(32))
+    default_model: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="workspace")
@@ -52,6 +56,8 @@ class Project(db.Model):
     workspace_id: Mapped[int] = mapped_column(sa.ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     kind: Mapped[str] = mapped_column(sa.String(16), default="listing")
+    address: Mapped[str | None] = mapped_column(sa.String(255))
+    room_count: Mapped[int | None]
     default_provider: Mapped[str | None] = mapped_column(sa.String(32))
     # Live URLs: signed with this secret, optionally limited to these origins, with a budget of misses per hour.
     live_secret: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(32))

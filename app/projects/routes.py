@@ -5,8 +5,9 @@ from flask_login import current_user, login_required
 from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import db
-from app.images.service import list_images
+from app.images.service import listing_photos
 from app.projects import service
+from app.studio.service import card_states
 
 bp = Blueprint("projects", __name__)
 
@@ -43,5 +44,7 @@ def create():
 @login_required
 def detail(project_id: int):
     project = service.get_project_for_user(current_user, project_id)
-    images = list_images(project, source="uploaded", limit=200).items
-    return render_template("projects/detail.html", project=project, images=images, presets=PRESETS)
+    images = listing_photos(project)
+    return render_template(
+        "projects/detail.html", project=project, images=images, presets=PRESETS, states=card_states(project, images)
+    )
