@@ -37,11 +37,13 @@ def register_blueprints(app) -> None:
     from app.live.routes import bp as live_bp
     from app.projects.routes import bp as projects_bp
     from app.providers.routes import bp as upstreams_bp
+    from app.studio.routes import bp as studio_bp
     from app.webhooks.routes import bp as webhooks_bp
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
         upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp,
+        studio_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

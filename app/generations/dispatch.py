@@ -44,9 +44,13 @@ class Announce:
     done: int
     total: int
     message: str | None
+    project_id: int | None = None
 
     def __call__(self) -> None:
-        progress.publish(self.generation_id, status=self.status, done=self.done, total=self.total, message=self.message)
+        progress.publish(
+            self.generation_id, self.project_id, status=self.status, done=self.done, total=self.total,
+            message=self.message,
+        )
 
 
 def queue_name_for(priority: int) -> str:
@@ -67,7 +71,7 @@ def announce_after_commit(generation) -> None:
     """Tell the generation's listeners (pages, live URLs) to look again once the session commits."""
     state = Announce(
         generation.id, generation.status.value, generation.progress_done, generation.progress_total,
-        generation.progress_message,
+        generation.progress_message, generation.project_id,
     )
     after_commit(state)
 

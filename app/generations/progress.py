@@ -15,24 +15,34 @@ def channel(generation_id: str) -> str:
     return f"stagecraft:generation:{generation_id}"
 
 
-def publish(generation_id: str, **state) -> None:
-    """Tell listeners that a generation's status or progress changed (pages re-read the row)."""
+def project_channel(project_id: int) -> str:
+    return f"stagecraft:project:{project_id}:generations"
+
+
+def publish(generation_id: str, project_id: int | None = None, **state) -> None:
+    """Tell listeners that a generation's status or progress changed (pages re-read the row).
+
+    With its project id, the listing's own channel hears it too (the studio follows a whole listing).
+    """
+    message = json.dumps({"id": generation_id, **state})
     try:
-        redis_queues.connection.publish(channel(generation_id), json.dumps({"id": generation_id, **state}))
+        redis_queues.connection.publish(channel(generation_id), message)
+        if project_id is not None:
+            redis_queues.connection.publish(project_channel(project_id), message)
     except RedisError:
         # Listeners also re-read the row on a timer, so they catch up without the message.
         log.warning("could not announce a change of generation %s", generation_id)
 
 
 class Listener:
-    """Waits for a generation's next change: woken by pub/sub, or by a timer while Redis does not answer."""
+    """Waits for the next change on a channel: woken by pub/sub, or by a timer while Redis does not answer."""
 
-    def __init__(self, generation_id: str):
+    def __init__(self, channel_name: str):
         try:
             self.pubsub = redis_queues.connection.pubsub(ignore_subscribe_messages=True)
-            self.pubsub.subscribe(channel(generation_id))
+            self.pubsub.subscribe(channel_name)
         except RedisError:
-            log.warning("following generation %s by timer: Redis is unreachable", generation_id)
+            log.warning("following %s by timer: Redis is unreachable", channel_name)
             self.pubsub = None
 
     def wait(self, timeout: float) -> None:
@@ -45,6 +55,14 @@ class Listener:
                 self.close()
         time.sleep(timeout)
 
+    def drain(self) -> None:
+        """Forget announcements already waiting: one re-read after them sees all they announced."""
+        try:
+            while self.pubsub is not None and self.pubsub.get_message(timeout=0) is not None:
+                pass
+        except RedisError:
+            self.close()
+
     def close(self) -> None:
         if self.pubsub is not None:
             try:
@@ -56,7 +74,12 @@ class Listener:
 
 def listen(generation_id: str) -> Listener:
     """Start following a generation's changes (before reading its row, so no change is missed)."""
-    return Listener(generation_id)
+    return Listener(channel(generation_id))
+
+
+def listen_to_project(project_id: int) -> Listener:
+    """Start following the changes of every generation of a project (before reading them)."""
+    return Listener(project_channel(project_id))
 
 
 def fresh_read(generation_id: str, render):

@@ -137,7 +137,7 @@ def _route(project: Project | None, spec: GenerationSpec, request: ProviderReque
 class Offer:
     """What a preset costs on one photo and who would do it, or that no connected service can."""
 
-    preset: Preset
+    preset: Preset | None  # None for a prompt of the caller's own
     available: bool
     service: str  # "the built-in engine", "fal.ai"…
     credits: int | None
@@ -146,18 +146,26 @@ class Offer:
 
 def preset_offers(project: Project | None = None) -> list[Offer]:
     """Each preset as it would run on one photo of the project (or with the defaults): where and for how much."""
-    offers = []
-    for preset in PRESETS.values():
-        request = ProviderRequest(kind="edit", prompt=preset.prompt, preset=preset, reference_ids=["photo"])
-        provider, request = _route(project, GenerationSpec(preset=preset.id), request)
-        service = getattr(provider, "label", "") or "the built-in engine"
-        try:
-            provider.check(request)
-        except ProviderRefused as refused:
-            offers.append(Offer(preset, False, service, None, str(refused)))
-            continue
-        offers.append(Offer(preset, True, service, _price(provider, request)))
-    return offers
+    return [offer_for(project, GenerationSpec(preset=preset.id)) for preset in PRESETS.values()]
+
+
+def offer_for(project: Project | None, spec: GenerationSpec) -> Offer:
+    """What a request would cost on one photo and who would do it, by the rules create_generation applies."""
+    preset = _resolve_preset(spec.preset)
+    request = ProviderRequest(
+        kind=_kind(spec, ["photo"]),
+        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
+        preset=preset,
+        reference_ids=["photo"],
+        resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
+    )
+    provider, request = _route(project, spec, request)
+    service = getattr(provider, "label", "") or "the built-in engine"
+    try:
+        provider.check(request)
+    except ProviderRefused as refused:
+        return Offer(preset, False, service, None, str(refused))
+    return Offer(preset, True, service, _price(provider, request))
 
 
 def _named_provider(provider_name: str | None, model: str | None):

@@ -23,5 +23,5 @@ def nanobanana_callback():
     generation = find_by_upstream_request("nanobanana", task_id)
     if generation is None:
         raise ApiError("No generation is waiting for this taskId.", status=404, code="not_found")
-    progress.publish(generation.id, status=generation.status.value)
+    progress.publish(generation.id, generation.project_id, status=generation.status.value)
     return jsonify(code=200, msg="success")

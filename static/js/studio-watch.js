@@ -1,1 +1,60 @@
 "use strict";
+// The studio on a listing's page (templates/studio/): follows the listing's work live and keeps the apply
+// bar's choice in step with the fields being edited. Does nothing on pages without these elements.
+(function () {
+  var source = null;
+
+  function announce(name) {
+    document.body.dispatchEvent(new CustomEvent(name, { bubbles: true }));
+  }
+
+  // Replace the element with the same id as the fragment (a card's state or the batch bar).
+  function place(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    var fresh = holder.content.firstElementChild;
+    var current = fresh && fresh.id ? document.getElementById(fresh.id) : null;
+    if (!current) return;
+    var ended = fresh.dataset.finished === "true" && current.dataset.finished === "false";
+    current.replaceWith(fresh);
+    if (window.htmx) window.htmx.process(fresh);
+    // A generation that ends may refund credits: the balance looks again.
+    if (ended) announce("balance-changed");
+  }
+
+  function stop() {
+    if (source) source.close();
+    source = null;
+  }
+
+  // Open the listing's event stream while the batch bar says work is running (one stream per page).
+  function watch() {
+    var bar = document.querySelector("#batch-status[data-watching]");
+    if (!bar || source || !window.EventSource) return;
+    source = new EventSource(bar.dataset.watchUrl);
+    source.addEventListener("card", function (event) { place(event.data); });
+    source.addEventListener("batch", function (event) { place(event.data); });
+    source.addEventListener("done", function (event) { place(event.data); stop(); });
+    source.addEventListener("error", function () {
+      // A stream that reached its time limit reconnects by itself; one the server refused stays closed.
+      if (source && source.readyState === EventSource.CLOSED) source = null;
+    });
+  }
+
+  // Typing instructions or picking a staging style chooses that entry, and the price line looks again.
+  var pending = null;
+  function chooseFor(field) {
+    var form = field.closest("form");
+    var radio = form && form.querySelector('input[name="choice"][value="' + field.dataset.selectsChoice + '"]');
+    if (radio && !radio.disabled && !radio.checked) radio.checked = true;
+    clearTimeout(pending);
+    pending = setTimeout(function () { announce("choice-changed"); }, 500);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-selects-choice]")) chooseFor(event.target);
+  });
+
+  document.addEventListener("DOMContentLoaded", watch);
+  document.addEventListener("htmx:afterSettle", watch);
+  window.addEventListener("pagehide", stop);
+})();
