@@ -10,7 +10,7 @@ ADDING A ROUTE (e.g. when merging a branch that adds one): add ONE line to ROUTE
     Route("blueprint.endpoint", "METHOD", "/path/with/{placeholders}", SURFACE, body),
 
 - placeholders name B's resources: {project} {image} {alias} {flow} {flow_alias} {generation} {key}
-  {user} {workspace} {file} {record} {delivery} {session} {analysis}; {own_project} / {own_flow} are A's, for "A's row
+  {user} {workspace} {file} {record} {delivery} {session} {analysis} {saved}; {own_project} / {own_flow} are A's, for "A's row
   pointing at B's" cases;
 - SURFACE is PAGE (a logged-in agent), API (an API key; revoked/expired keys are tried too), ADMIN
   (admin console), or OPEN (no resource of anyone: login, docs, health...). A PAGE or API route that
@@ -44,6 +44,7 @@ from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
 from app.images.aliases import set_project_alias
 from app.projects.service import workspaces_for
+from app.studio import saved as studio_saved
 from app.timeutil import utcnow
 from app.webhooks import service as webhooks
 from tests import factories
@@ -107,6 +108,22 @@ ROUTES = [
     Route("analysis.download", "GET", "/projects/{project}/describe/{session}/download.csv", PAGE),
     Route("analysis.events", "GET", "/projects/{project}/describe/{session}/events", PAGE),
     Route("analysis.edit", "POST", "/projects/{project}/describe/{session}/photos/{analysis}", PAGE, {"title": "x"}),
+    Route("studio.bar", "GET", "/projects/{project}/studio", PAGE),
+    Route("studio.quote", "POST", "/projects/{project}/studio/quote", PAGE, {"choice": "preset:enhance"}),
+    Route("studio.quote", "POST", "/projects/{own_project}/studio/quote", PAGE,
+          {"choice": "preset:enhance", "image_ids": "{image}"}),
+    Route("studio.apply", "POST", "/projects/{project}/studio/batches", PAGE,
+          {"choice": "preset:enhance", "image_ids": "{image}"}),
+    Route("studio.apply", "POST", "/projects/{own_project}/studio/batches", PAGE,
+          {"choice": "preset:enhance", "image_ids": "{image}"}),
+    Route("studio.retry", "POST", "/projects/{project}/studio/retry/{generation}", PAGE),
+    Route("studio.retry", "POST", "/projects/{own_project}/studio/retry/{generation}", PAGE),
+    Route("studio.save_preset", "POST", "/projects/{project}/studio/presets", PAGE, {"name": "x", "prompt": "y"}),
+    Route("studio.save_preset", "POST", "/projects/{own_project}/studio/presets", PAGE,
+          {"name": "x", "generation_id": "{generation}"}),
+    Route("studio.delete_preset", "POST", "/projects/{project}/studio/presets/{saved}/delete", PAGE),
+    Route("studio.delete_preset", "POST", "/projects/{own_project}/studio/presets/{saved}/delete", PAGE),
+    Route("studio.events", "GET", "/projects/{project}/studio/events", PAGE),
     # --- the v1 API, with an API key of A's project ------------------------------------------------
     Route("images.api_list", "GET", "/api/v1/images", API, expect=OWN),
     Route("images.api_list", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
@@ -212,14 +229,16 @@ def other(app) -> Other:
     delivery = webhooks.send_test_event(project, "http://127.0.0.1:9/b-hook")
     session = analysis.create_session(project, ListingContext(address="99 Secret Lane"))
     described = analysis.add_project_image(project, session, image.id)
+    saved = studio_saved.save_preset(project.workspace_id, owner, "Secret staging words", "brighten the secret room")
     db.session.commit()
     values = {
         "project": project.id, "image": image.id, "alias": "@secret-front", "flow": flow.id,
         "flow_alias": "@secret-flow", "generation": generation.id, "key": key.id, "user": owner.id,
         "workspace": workspaces_for(owner)[0].id, "file": image.storage_key, "email": owner.email,
         "record": record.id, "delivery": delivery.id, "session": session.id, "analysis": described.id,
+        "saved": saved.id,
     }
-    secrets = [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key, "99 Secret Lane"]
+    secrets = [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key, "99 Secret Lane", "Secret staging words"]
     return Other(values, secrets)
 
 
