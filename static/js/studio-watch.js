@@ -54,6 +54,15 @@
     if (event.target.matches && event.target.matches("[data-selects-choice]")) chooseFor(event.target);
   });
 
+  // Enter in the "save as preset" name saves the preset; it must not confirm the whole batch.
+  document.addEventListener("keydown", function (event) {
+    var field = event.target;
+    if (event.key !== "Enter" || !field.closest || !field.closest(".save-preset")) return;
+    event.preventDefault();
+    var save = field.closest(".save-preset").querySelector("button");
+    if (save) save.click();
+  });
+
   document.addEventListener("DOMContentLoaded", watch);
   document.addEventListener("htmx:afterSettle", watch);
   window.addEventListener("pagehide", stop);
