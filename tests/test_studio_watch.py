@@ -9,12 +9,14 @@ from app.extensions import db
 from app.generations import progress
 from app.generations.models import Generation, GenerationStatus
 from app.studio import routes as studio_routes
+from app.studio import service as studio_service
+from app.studio.models import SavedPreset
 from tests import factories
 from tests.processes import start_gate_worker, stop_tree
 
 
-def apply(client, project, images, choice="preset:enhance"):
-    data = {"choice": choice, "image_ids": [image.id for image in images]}
+def apply(client, project, images, choice="preset:enhance", **fields):
+    data = {"choice": choice, "image_ids": [image.id for image in images], **fields}
     response = client.post(f"/projects/{project.id}/studio/batches", data=data, headers={"HX-Request": "true"})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response
@@ -136,3 +138,38 @@ def test_listing_stream_with_nothing_running_sends_done_at_once(logged_in, proje
     events = events_until(iter(response.response), lambda events: False)
     assert [name for name, _ in events] == ["card", "done"]
     assert 'data-state="done"' in events[0][1] and "Enhance: 1 of 1 done." in events[1][1]
+
+
+def test_card_states_read_the_newest_work_of_every_photo_in_one_query_and_its_results_in_one_more(
+        logged_in, project, worker):
+    images = [factories.make_image(project) for _ in range(4)]
+    apply(logged_in, project, images)
+    worker()
+    apply(logged_in, project, images[:2])  # newer, still waiting, on two of them
+    db.session.expire_all()
+    assert [image.id for image in images] and project.id  # loaded before counting
+    statements = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        states = studio_service.card_states(project, images)
+        words = {photo_id: state.word for photo_id, state in states.items()}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert words == {images[0].id: "waiting", images[1].id: "waiting", images[2].id: "done", images[3].id: "done"}
+    assert len(statements) == 2, statements
+
+
+def test_instructions_behind_a_result_can_be_saved_from_its_card(logged_in, project, worker):
+    image = factories.make_image(project)
+    apply(logged_in, project, [image], choice="prompt", prompt="make it brighter")
+    worker()
+    page = logged_in.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "Save these instructions" in card(page, image)
+    generation_id = db.session.scalar(sa.select(Generation.id))
+    saved = logged_in.post(f"/projects/{project.id}/studio/presets", headers={"HX-Request": "true"},
+                           data={"name": "Brighter", "generation_id": generation_id})
+    assert saved.status_code == 200 and "Saved “Brighter” for everyone in your workspace." in saved.get_data(as_text=True)
+    assert "choice-changed" in saved.headers["HX-Trigger-After-Settle"]
+    preset = db.session.scalar(sa.select(SavedPreset))
+    assert (preset.name, preset.prompt) == ("Brighter", "make it brighter")
