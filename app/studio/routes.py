@@ -7,11 +7,11 @@ from htmx_flask import make_response
 
 from app.errors import ApiError
 from app.extensions import db
-from app.generations.routes import sse_event
 from app.generations import progress
+from app.generations.routes import sse_event
 from app.projects.models import Project
 from app.projects.service import get_project_for_user
-from app.studio import saved, service
+from app.studio import cards, saved, service
 
 bp = Blueprint("studio", __name__)
 
@@ -55,7 +55,7 @@ def apply(project_id: int):
     db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))
-    body = render_template("studio/_applied.html", project=project, batch=batch, watch=service.snapshot(project))
+    body = render_template("studio/_applied.html", project=project, batch=batch, watch=cards.snapshot(project))
     return make_response(body, trigger=BALANCE_CHANGED)
 
 
@@ -74,7 +74,7 @@ def retry(project_id: int, generation_id: str):
     db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))
-    watch = service.snapshot(project)
+    watch = cards.snapshot(project)
     photo = next((photo for photo in watch.photos if photo.id == generation.source_image_id), None)
     body = render_template("studio/_retried.html", project=project, image=photo, watch=watch,
                            state=watch.states.get(generation.source_image_id))
@@ -150,7 +150,7 @@ def _changes(project_id: int, sent: dict[str, str]) -> tuple[str, bool]:
     """The events for what changed since `sent` (updated), and whether the work is over, from one fresh read."""
     db.session.expire_all()
     project = db.session.get(Project, project_id)
-    watch = service.snapshot(project)
+    watch = cards.snapshot(project)
     frames = []
     for photo in watch.photos:
         state = watch.states.get(photo.id)
