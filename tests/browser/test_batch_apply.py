@@ -59,4 +59,17 @@ def test_agent_enhances_the_selection_and_watches_it_finish_without_reloading(li
     navigations.clear()
     select_all_and_enhance(page, 4, 375)
     assert navigations == [], "the page reloaded while watching"
+
+    # Own instructions are priced as they are typed, and saved for the workspace with Enter (which runs nothing).
+    page.check("input[name=choice][value=prompt]")
+    page.fill("#apply-prompt", "make it brighter")
+    page.locator("#apply-submit").filter(has_text="Apply 3 photos · 3 credits").wait_for()
+    page.fill(".save-preset input[name=name]", "Brighter")
+    page.press(".save-preset input[name=name]", "Enter")
+    page.locator(".saved-choice").filter(has_text="Brighter").wait_for()
+    assert page.locator(".saved-choice input[name=choice]").is_checked()
+    page.locator("#apply-submit").filter(has_text="Apply 3 photos · 3 credits").wait_for()
+    assert "Enhance: 3 of 3 done." in page.locator("#batch-status").inner_text()
+    assert fits_width(page)
+    page.screenshot(path=str(ARTIFACTS / "batch-06-saved-preset-375.png"), full_page=True)
     assert errors == []
