@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.credits import service as credits
+from app.credits.models import LedgerKind
 from app.extensions import db
 from app.generations import progress
 from app.generations.models import Generation, GenerationStatus
@@ -173,3 +174,16 @@ def test_instructions_behind_a_result_can_be_saved_from_its_card(logged_in, proj
     assert "choice-changed" in saved.headers["HX-Trigger-After-Settle"]
     preset = db.session.scalar(sa.select(SavedPreset))
     assert (preset.name, preset.prompt) == ("Brighter", "make it brighter")
+
+
+def test_retry_with_too_few_credits_says_so_next_to_the_bar_and_reserves_nothing(logged_in, project, worker):
+    outside = factories.make_image(project, "exterior_01.jpg")
+    apply(logged_in, project, [outside], choice="preset:brighten-dark-room")
+    worker()
+    failed_id = db.session.scalar(sa.select(Generation.id))
+    credits.record(project.workspace_id, LedgerKind.ADJUST, -credits.balance(project.workspace_id), reason="test")
+    db.session.commit()
+    response = logged_in.post(f"/projects/{project.id}/studio/retry/{failed_id}", headers={"HX-Request": "true"})
+    assert response.status_code == 402 and response.headers["HX-Retarget"] == "#apply-message"
+    assert "Not enough credits" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Generation.id))) == 1
