@@ -102,6 +102,9 @@ def test_top_bar_shows_the_balance_live_and_an_account_menu_with_log_out(logged_
     assert "Admin" not in menu
     fragment = logged_in.get("/account/balance", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.strip().startswith('<span id="balance"') and "<html" not in fragment
+    summary = logged_in.get("/account/balance?part=summary", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert summary.strip().startswith('<p id="credits-summary"')
+    assert logged_in.get("/account/balance?part=everything").status_code == 400
 
 
 def test_a_low_balance_is_marked_in_the_top_bar(app, logged_in, user):

@@ -46,11 +46,17 @@ def _settings_page(workspace, page, error: str | None = None):
     )
 
 
+BALANCE_PARTS = {"top": "account/_balance.html", "summary": "account/_credits_summary.html"}
+
+
 @bp.get("/account/balance")
 @login_required
 def balance():
-    """The top bar's balance, re-fetched after work ends and every little while."""
-    return render_template("account/_balance.html", top_balance=service.balance_of(current_user))
+    """The balance in the top bar (or the dashboard's line), re-fetched after work ends and every little while."""
+    template = BALANCE_PARTS.get(request.args.get("part", "top"))
+    if template is None:
+        raise ApiError(f"part must be one of: {', '.join(BALANCE_PARTS)}.")
+    return render_template(template, top_balance=service.balance_of(current_user))
 
 
 @bp.get("/developers")
@@ -68,7 +74,7 @@ def create_api_project():
     except ApiError as error:
         return _developers_page(error=error.message), error.status
     db.session.commit()
-    flash(f"API project “{project.name}” created. Make it a key below.")
+    flash(f"API project “{project.name}” created. Create its API key from the links below.")
     return redirect(url_for("account.developers", _anchor=f"project-{project.id}"))
 
 

@@ -143,7 +143,8 @@ def _default_service(project: Project | None, request: ProviderRequest):
     workspace = project.workspace if project is not None else None
     chosen = all_providers().get(workspace.default_provider) if workspace and workspace.default_provider else None
     if chosen is not None:
-        preferred = workspace.default_model if workspace.default_model in (getattr(chosen, "models", None) or {}) else None
+        models = getattr(chosen, "models", None) or {}
+        preferred = workspace.default_model if workspace.default_model in models else None
         for model in dict.fromkeys((preferred, None)):  # the chosen model, else another of that service able to
             if routing.accepts(chosen, replace(request, model=routing.model_for(chosen, request, model))):
                 return chosen, model

@@ -3,7 +3,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.account.dashboard import listing_cards
-from app.account.service import balance_of
 from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import db
@@ -57,11 +56,11 @@ def create():
 
 
 def _dashboard(error: str | None = None):
-    """The agent's listings as cards (cover, photos, jobs running) with the credits left."""
+    """The listings as cards (cover, photos, jobs running); the credits come with every page (web.top_bar)."""
     listings, workspaces = service.projects_for(current_user, kind="listing"), service.workspaces_for(current_user)
     return render_template(
         "projects/index.html", cards=listing_cards(listings), workspaces=workspaces, error=error, form=request.form,
-        workspace_names={workspace.id: workspace.name for workspace in workspaces}, top=balance_of(current_user),
+        workspace_names={workspace.id: workspace.name for workspace in workspaces},
     )
 
 

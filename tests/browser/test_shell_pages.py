@@ -21,6 +21,7 @@ def test_a_new_agent_goes_from_home_to_developers_without_errors_or_sideways_scr
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("response", lambda response: response.status >= 400 and failed.append(f"{response.status} {response.url}"))
     page.set_viewport_size(VIEWPORTS[width])
+    page.emulate_media(reduced_motion="reduce")  # screenshots show the menu open, not half-way through fading in
     shots = iter(range(1, 20))
 
     def check(name: str) -> None:
@@ -58,6 +59,7 @@ def test_a_new_agent_goes_from_home_to_developers_without_errors_or_sideways_scr
     db.session.commit()
     page.evaluate("document.body.dispatchEvent(new Event('balance-changed'))")
     page.wait_for_selector("#balance.low:has-text('5 credits')")
+    page.wait_for_selector("#credits-summary.low:has-text('5 credits left')")
 
     # The account menu by keyboard: focus its summary, open it with Enter, reach Settings.
     page.focus(".account-menu summary")
