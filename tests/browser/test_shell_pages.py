@@ -49,6 +49,7 @@ def test_a_new_agent_goes_from_home_to_developers_without_errors_or_sideways_scr
     page.fill("input[name=room_count]", "4")
     page.click("button:has-text('Create listing')")
     page.wait_for_url("**/projects/*")
+    listing_url = page.url
     page.click("header a:has-text('Listings')")
     page.wait_for_selector(".listing-card:has-text('12 Oak Lane, Springfield')")
     check("dashboard")
@@ -79,6 +80,14 @@ def test_a_new_agent_goes_from_home_to_developers_without_errors_or_sideways_scr
     page.click("button:has-text('Create API project')")
     page.wait_for_selector(".dev-project:has-text('Our website') a:has-text('API keys')")
     check("developers")
+
+    page.goto(f"{listing_url}/generations")
+    page.wait_for_selector("#generations-table")
+    assert "Done" in page.inner_text("select[name=status]")
+    check("generations")
+    page.goto(f"{live_server}/presets")
+    page.wait_for_selector(".preset-card.unavailable:has-text('Not available yet')")
+    check("presets")
 
     page.click(".account-menu summary")
     page.click(".account-menu button:has-text('Log out')")
