@@ -5,7 +5,7 @@ from htmx_flask import make_response
 from werkzeug.routing import IntegerConverter
 
 from app import assets
-from app.account.service import balance_of
+from app.account.service import balance_of, label_of
 from app.auth.models import User
 from app.catalog import limits
 from app.catalog.presets import PRESETS
@@ -65,12 +65,14 @@ def register_blueprints(app) -> None:
 
 
 def top_bar() -> dict:
-    """The top bar's balance, read here so the layout does no I/O; fragments (htmx, streams) skip it."""
+    """The top bar's balance and the workspace's label text, read here so the layout does no I/O;
+    fragments (htmx, streams) skip it and keep the standard label."""
     if not has_request_context() or request.htmx or request.accept_mimetypes.best == "text/event-stream":
         return {}
     if not current_user.is_authenticated:
         return {}
-    return {"top_balance": balance_of(current_user)}
+    top = balance_of(current_user)
+    return {"top_balance": top, "watermark_label": label_of(top[0])} if top else {"top_balance": None}
 
 
 def favicon():

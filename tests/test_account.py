@@ -135,3 +135,15 @@ def test_a_workspace_model_unable_to_do_a_job_gives_way_to_another_model_of_that
     generation = create_generation(project, GenerationSpec(preset="hdr-interior", references=[make_image(project).id]))
     db.session.commit()
     assert (generation.provider, generation.model) == ("fal", FAL_EDIT)
+
+
+def test_pages_offer_the_workspace_label_where_they_offered_the_standard_one(app, user):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context("/"):
+        login_user(user)
+        assert render_template_string("{{ watermark_label }}") == DEFAULT_LABEL
+        workspaces_for(user)[0].watermark_text = "Staged by Oak Realty"
+        assert render_template_string("{{ watermark_label }}") == "Staged by Oak Realty"
+    db.session.rollback()
