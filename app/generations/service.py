@@ -36,7 +36,7 @@ from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.providers import routing
 from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
-from app.providers.registry import all_providers, get_provider, model_prices, provider_for_model
+from app.providers.registry import get_provider, model_prices, provider_for_model
 from app.timeutil import utcnow
 from app.urls import absolute
 from app.webhooks.service import check_callback_url
@@ -136,19 +136,11 @@ def _route(project: Project | None, spec: GenerationSpec, request: ProviderReque
 
 
 def _default_service(project: Project | None, request: ProviderRequest):
-    """The provider (and model) tried first: the project's, else the workspace's choice while it is connected
-    and able to do the request, else DEFAULT_PROVIDER."""
+    """The provider (and model) tried first: the project's, else the workspace's choice, else DEFAULT_PROVIDER."""
     if project is not None and project.default_provider:
         return get_provider(project.default_provider), None
-    workspace = project.workspace if project is not None else None
-    chosen = all_providers().get(workspace.default_provider) if workspace and workspace.default_provider else None
-    if chosen is not None:
-        models = getattr(chosen, "models", None) or {}
-        preferred = workspace.default_model if workspace.default_model in models else None
-        for model in dict.fromkeys((preferred, None)):  # the chosen model, else another of that service able to
-            if routing.accepts(chosen, replace(request, model=routing.model_for(chosen, request, model))):
-                return chosen, model
-    return get_provider(current_app.config["DEFAULT_PROVIDER"]), None
+    chosen = routing.workspace_choice(project.workspace, request) if project is not None else None
+    return chosen or (get_provider(current_app.config["DEFAULT_PROVIDER"]), None)
 
 
 @dataclass(frozen=True)
