@@ -1,10 +1,15 @@
 """Wiring of blueprints, the login manager and template helpers."""
-from flask import redirect, request, url_for
+from flask import current_app, has_request_context, redirect, request, url_for
+from flask_login import current_user
 from htmx_flask import make_response
 from werkzeug.routing import IntegerConverter
 
+from app import assets
+from app.account.service import balance_of, label_of
 from app.auth.models import User
 from app.catalog import limits
+from app.catalog.presets import PRESETS
+from app.catalog.words import status_word
 from app.errors import error_response, is_api_request
 from app.extensions import db, login_manager
 from app.images.storage import file_url
@@ -22,6 +27,7 @@ class IdConverter(IntegerConverter):
 def register_blueprints(app) -> None:
     """Register every feature's blueprint and the helpers templates use."""
     app.url_map.converters["id"] = IdConverter
+    from app.account.routes import bp as account_bp
     from app.admin.routes import bp as admin_bp
     from app.analysis.api import bp as analysis_api_bp
     from app.analysis.routes import bp as analysis_bp
@@ -42,17 +48,38 @@ def register_blueprints(app) -> None:
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
-        upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp,
+        upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp, account_bp,
         studio_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
+    app.add_template_filter(status_word)
+    app.context_processor(top_bar)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+    assets.register(app)
     # The forms offer and state the same choices and limits the checks enforce.
     app.jinja_env.globals.update(
         aspect_ratios=limits.ASPECT_RATIOS, resolutions=tuple(RESOLUTIONS), output_formats=limits.OUTPUT_FORMATS,
         api_statuses=limits.API_STATUSES, max_prompt_length=limits.MAX_PROMPT_LENGTH, watermark_label=DEFAULT_LABEL,
+        preset_names={preset.id: preset.name for preset in PRESETS.values()},
     )
+
+
+def top_bar() -> dict:
+    """The top bar's balance and the workspace's label text, read here so the layout does no I/O;
+    fragments (htmx, streams) skip it and keep the standard label."""
+    if not has_request_context() or request.htmx or request.accept_mimetypes.best == "text/event-stream":
+        return {}
+    if not current_user.is_authenticated:
+        return {}
+    top = balance_of(current_user)
+    return {"top_balance": top, "watermark_label": label_of(top[0])} if top else {"top_balance": None}
+
+
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @login_manager.user_loader

@@ -13,8 +13,8 @@ def test_generations_page_lists_and_filters_by_status(logged_in, project, worker
     db.session.commit()
     worker()
     page = logged_in.get(f"/projects/{project.id}/generations").get_data(as_text=True)
-    assert f"/generations/{generation.id}" in page and "succeeded" in page
-    pending = logged_in.get(f"/projects/{project.id}/generations?status=pending", headers={"HX-Request": "true"})
+    assert f"/generations/{generation.id}" in page and ">Done</span>" in page
+    pending = logged_in.get(f"/projects/{project.id}/generations?status=waiting", headers={"HX-Request": "true"})
     assert 'id="generations-table"' in pending.get_data(as_text=True)
     assert f"/generations/{generation.id}" not in pending.get_data(as_text=True)
 

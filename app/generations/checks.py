@@ -66,11 +66,12 @@ def check_num_images(num_images, references) -> int:
     return num_images
 
 
-def check_watermark(watermark) -> str | None:
+def check_watermark(watermark, default_label: str | None = None) -> str | None:
+    """The label text: none, the default (the workspace's own text when set) for true, or the text given."""
     if watermark in (None, "", False):
         return None
     if watermark is True:
-        return DEFAULT_LABEL
+        return default_label or DEFAULT_LABEL
     if not isinstance(watermark, str) or len(watermark.strip()) > MAX_WATERMARK_LENGTH:
         raise ApiError(WATERMARK_RULE)
     return watermark.strip()

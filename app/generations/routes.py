@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body, optional_json_body
+from app.catalog.words import STATUS_FILTERS
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.generations import lifecycle, progress, samples, service
@@ -49,10 +50,13 @@ def index(project_id: int):
     """The project's generations, newest first, filtered by status."""
     project = get_project_for_user(current_user, project_id)
     status = request.args.get("status") or None
+    if status is not None and status not in STATUS_FILTERS:
+        raise ApiError(f"Show one of: {', '.join(label for label, _ in STATUS_FILTERS.values())}, or all.")
     limit, offset = page_params(request.args)
-    page = service.list_generations(project, status=status, limit=limit, offset=offset)
+    api_status = STATUS_FILTERS[status][1] if status else None
+    page = service.list_generations(project, status=api_status, limit=limit, offset=offset)
     template = "generations/_table.html" if request.htmx else "generations/index.html"
-    return render_template(template, project=project, page=page, status=status)
+    return render_template(template, project=project, page=page, status=status, status_filters=STATUS_FILTERS)
 
 
 @bp.get("/generations/<generation_id>")

@@ -91,7 +91,9 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         resolution=request.resolution,
         num_images=request.num_images,
         output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
-        watermark=checks.check_watermark(_label_by_default(spec.watermark, preset)),
+        watermark=checks.check_watermark(
+            _label_by_default(spec.watermark, preset), default_label=project.workspace.watermark_text
+        ),
         mask_key=spec.mask_key,
         provider=provider.name,
         model=request.model,
@@ -122,8 +124,8 @@ def _route(project: Project | None, spec: GenerationSpec, request: ProviderReque
     if spec.provider or spec.model:
         provider = _named_provider(spec.provider, spec.model)
         return provider, replace(request, model=routing.model_for(provider, request, spec.model))
-    default = get_provider((project and project.default_provider) or current_app.config["DEFAULT_PROVIDER"])
-    request = replace(request, model=routing.model_for(default, request))
+    default, preferred = _default_service(project, request)
+    request = replace(request, model=routing.model_for(default, request, preferred))
     built_in = not getattr(default, "models", None)
     if built_in and (request.kind == "text_to_image" or not routing.accepts(default, request)):
         able = routing.first_able(request)
@@ -131,6 +133,14 @@ def _route(project: Project | None, spec: GenerationSpec, request: ProviderReque
             provider, model = able
             return provider, replace(request, model=model)
     return default, request  # able, or its refusal says what is possible
+
+
+def _default_service(project: Project | None, request: ProviderRequest):
+    """The provider (and model) tried first: the project's, else the workspace's choice, else DEFAULT_PROVIDER."""
+    if project is not None and project.default_provider:
+        return get_provider(project.default_provider), None
+    chosen = routing.workspace_choice(project.workspace, request) if project is not None else None
+    return chosen or (get_provider(current_app.config["DEFAULT_PROVIDER"]), None)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@ import sqlalchemy as sa
 
 from app.errors import ApiError
 from app.extensions import db
+from app.pagination import whole_number
 from app.projects.models import PROJECT_KINDS, Membership, Project, Workspace
+
+MAX_NAME_LENGTH, MAX_ADDRESS_LENGTH, MAX_ROOMS = 120, 255, 99
 
 
 def create_workspace(name: str, owner) -> Workspace:
@@ -22,12 +25,16 @@ def user_workspace_ids(user) -> sa.Select:
 
 
 def workspaces_for(user) -> list[Workspace]:
-    return list(db.session.scalars(sa.select(Workspace).where(Workspace.id.in_(user_workspace_ids(user)))))
+    """The user's workspaces, oldest first (the first is the one made at sign-up)."""
+    query = sa.select(Workspace).where(Workspace.id.in_(user_workspace_ids(user))).order_by(Workspace.id)
+    return list(db.session.scalars(query))
 
 
-def projects_for(user) -> list[Project]:
-    """The user's projects, newest first."""
+def projects_for(user, kind: str | None = None) -> list[Project]:
+    """The user's projects (of one kind when given), newest first."""
     query = sa.select(Project).where(Project.workspace_id.in_(user_workspace_ids(user)))
+    if kind is not None:
+        query = query.where(Project.kind == kind)
     return list(db.session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())))
 
 
@@ -53,11 +60,19 @@ def get_for_user(user, model, row_id, *conditions, not_found: str):
     return row
 
 
-def create_project(user, name: str, kind: str = "listing", workspace_id: int | None = None) -> Project:
-    """Create a project in one of the user's workspaces (the first one when none is given)."""
-    name = (name or "").strip()
+def create_project(
+    user, name: str, kind: str = "listing", workspace_id: int | None = None, *, address: str = "", room_count: str = ""
+) -> Project:
+    """Create a project in one of the user's workspaces (the first one when none is given); rooms as typed."""
+    name, address = (name or "").strip(), (address or "").strip()
     if not name:
         raise ApiError("Give the project a name, such as the listing's address.")
+    if len(name) > MAX_NAME_LENGTH or len(address) > MAX_ADDRESS_LENGTH:
+        raise ApiError(f"Keep the name under {MAX_NAME_LENGTH} and the address under {MAX_ADDRESS_LENGTH} characters.")
+    typed_rooms = str(room_count or "").strip()
+    rooms = whole_number(typed_rooms, 1, MAX_ROOMS) if typed_rooms else None
+    if typed_rooms and rooms is None:
+        raise ApiError(f"The number of rooms must be a whole number from 1 to {MAX_ROOMS}, or left empty.")
     if kind not in PROJECT_KINDS:
         raise ApiError(f"Project kind must be one of: {', '.join(PROJECT_KINDS)}.")
     workspaces = workspaces_for(user)
@@ -68,7 +83,7 @@ def create_project(user, name: str, kind: str = "listing", workspace_id: int | N
         workspace = next((w for w in workspaces if w.id == workspace_id), None)
         if workspace is None:
             raise ApiError("Workspace not found.", status=404, code="not_found")
-    project = Project(workspace_id=workspace.id, name=name[:120], kind=kind)
+    project = Project(workspace_id=workspace.id, name=name, kind=kind, address=address or None, room_count=rooms)
     db.session.add(project)
     db.session.flush()
     return project

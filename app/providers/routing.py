@@ -42,6 +42,19 @@ def ai_providers_in_order() -> list:
     return [providers[name] for name in order + sorted(set(providers) - set(order))]
 
 
+def workspace_choice(workspace, request: ProviderRequest):
+    """The AI service (and model) a workspace chose to try first, while it is connected and able to do the
+    request: its chosen model, else another of its models; None otherwise."""
+    chosen = all_providers().get(workspace.default_provider) if workspace.default_provider else None
+    if chosen is None:
+        return None
+    preferred = workspace.default_model if workspace.default_model in (getattr(chosen, "models", None) or {}) else None
+    for model in dict.fromkeys((preferred, None)):
+        if accepts(chosen, replace(request, model=model_for(chosen, request, model))):
+            return chosen, model
+    return None
+
+
 def first_able(request: ProviderRequest, candidates=None):
     """The first AI provider (and its model) that can do the request and is not cooling down, or None."""
     for provider in ai_providers_in_order() if candidates is None else candidates:

@@ -15,7 +15,7 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     page.wait_for_url("**/projects")
 
     page.fill("input[name=name]", "12 Oak Lane")
-    page.click("text=Create project")
+    page.click("text=Create listing")
     page.wait_for_selector("h1:has-text('12 Oak Lane')")
 
     page.set_input_files("input[name=photos]", str(PHOTOS / "kitchen_01.jpg"))
@@ -40,7 +40,7 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     assert result.size == (1280, 853)
     assert download.suggested_filename.startswith("stagecraft-enhance-")
 
-    page.click("text=Presets")
+    page.click("header a:has-text('Presets')")
     page.wait_for_selector("#preset-day-to-dusk img-comparison-slider")
     page.screenshot(path=str(ARTIFACTS / "03-presets.png"), full_page=True)
     assert page.locator(".preset-card").count() >= 18
