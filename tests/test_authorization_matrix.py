@@ -10,7 +10,7 @@ ADDING A ROUTE (e.g. when merging a branch that adds one): add ONE line to ROUTE
     Route("blueprint.endpoint", "METHOD", "/path/with/{placeholders}", SURFACE, body),
 
 - placeholders name B's resources: {project} {image} {alias} {flow} {flow_alias} {generation} {key}
-  {user} {workspace} {file} {record} {delivery} {session} {analysis}; {own_project} / {own_flow} are A's, for "A's row
+  {user} {workspace} {file} {record} {delivery} {session} {analysis} {export}; {own_project} / {own_flow} are A's, for "A's row
   pointing at B's" cases;
 - SURFACE is PAGE (a logged-in agent), API (an API key; revoked/expired keys are tried too), ADMIN
   (admin console), or OPEN (no resource of anyone: login, docs, health...). A PAGE or API route that
@@ -38,6 +38,7 @@ from app.analysis.writing import ListingContext
 from app.auth.models import ApiKey
 from app.compat.process_image import service as process_image
 from app.errors import API_PREFIXES
+from app.exports.service import start_export
 from app.extensions import db
 from app.flows import service as flows
 from app.generations.service import create_generation
@@ -107,6 +108,10 @@ ROUTES = [
     Route("analysis.download", "GET", "/projects/{project}/describe/{session}/download.csv", PAGE),
     Route("analysis.events", "GET", "/projects/{project}/describe/{session}/events", PAGE),
     Route("analysis.edit", "POST", "/projects/{project}/describe/{session}/photos/{analysis}", PAGE, {"title": "x"}),
+    Route("versions.keep", "POST", "/images/{image}/keep", PAGE, {"version": "{image}"}),
+    Route("versions.again", "POST", "/generations/{generation}/again", PAGE),
+    Route("exports.create", "POST", "/projects/{project}/exports", PAGE, {"scope": "all"}),
+    Route("exports.status", "GET", "/exports/{export}", PAGE),
     # --- the v1 API, with an API key of A's project ------------------------------------------------
     Route("images.api_list", "GET", "/api/v1/images", API, expect=OWN),
     Route("images.api_list", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
@@ -212,12 +217,14 @@ def other(app) -> Other:
     delivery = webhooks.send_test_event(project, "http://127.0.0.1:9/b-hook")
     session = analysis.create_session(project, ListingContext(address="99 Secret Lane"))
     described = analysis.add_project_image(project, session, image.id)
+    export = start_export(project, None)
     db.session.commit()
     values = {
         "project": project.id, "image": image.id, "alias": "@secret-front", "flow": flow.id,
         "flow_alias": "@secret-flow", "generation": generation.id, "key": key.id, "user": owner.id,
         "workspace": workspaces_for(owner)[0].id, "file": image.storage_key, "email": owner.email,
         "record": record.id, "delivery": delivery.id, "session": session.id, "analysis": described.id,
+        "export": export.id,
     }
     secrets = [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key, "99 Secret Lane"]
     return Other(values, secrets)
