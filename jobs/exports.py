@@ -41,3 +41,10 @@ def build_export(export_id: str) -> None:
 def _report(export: Export, done: int) -> None:
     export.progress_done = done
     db.session.commit()
+
+
+def sweep_exports() -> dict:
+    """Periodic: fail lost exports, delete old zips (EXPORT_TTL)."""
+    swept = exports.sweep()
+    db.session.commit()
+    return swept

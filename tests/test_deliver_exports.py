@@ -173,3 +173,29 @@ def test_a_failed_export_says_why(logged_in, project, worker):
     assert export.status == "failed"
     status = logged_in.get(f"/exports/{export.id}", headers=HTMX).get_data(as_text=True)
     assert "could not be read" in status and "Try again" in status and answer.status_code == 200
+
+
+def test_the_sweeper_fails_lost_exports_and_removes_old_zips(logged_in, project, worker, app):
+    from datetime import timedelta
+
+    from jobs.exports import sweep_exports
+
+    listing(project, ("kitchen_02.jpg", "kitchen"))
+    done = db.session.get(Export, re.search(r"/exports/([0-9a-f-]{36})", start(logged_in, project, scope="all")
+                                            .get_data(as_text=True)).group(1))
+    worker()
+    db.session.refresh(done)
+    lost = db.session.get(Export, re.search(r"/exports/([0-9a-f-]{36})", start(logged_in, project, scope="all")
+                                            .get_data(as_text=True)).group(1))
+    key = done.storage_key
+    assert storage().exists(key)
+    lost.created_at -= timedelta(seconds=app.config["JOB_TIMEOUT"] + app.config["ABANDON_GRACE"] + 1)
+    db.session.commit()
+    assert sweep_exports() == {"failed": 1, "deleted": 0}
+    assert "Start the download again" in logged_in.get(f"/exports/{lost.id}", headers=HTMX).get_data(as_text=True)
+    done.created_at -= timedelta(seconds=app.config["EXPORT_TTL"] + 1)
+    db.session.commit()
+    assert sweep_exports()["deleted"] == 1
+    assert not storage().exists(key)
+    assert logged_in.get(f"/exports/{done.id}", headers=HTMX).status_code == 404
+    worker()  # the lost one's job runs late and finds nothing to do

@@ -1,6 +1,7 @@
 """Zip downloads of a listing: asked for on the page, queued after commit, built by jobs/exports.py."""
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -12,6 +13,7 @@ from app.exports.models import Export
 from app.extensions import db, redis_queues
 from app.images.models import Image
 from app.images.service import listing_photos
+from app.images.storage import storage
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.timeutil import utcnow
@@ -20,6 +22,7 @@ from app.versions.service import slug
 log = logging.getLogger(__name__)
 
 JOB_FUNCTION = "jobs.exports.build_export"
+LOST = "The zip was not finished in time. Start the download again."
 MAX_SELECTION = 500
 
 
@@ -91,10 +94,23 @@ def storage_key(export: Export) -> str:
     return f"projects/{export.project_id}/exports/{export.id}.zip"
 
 
-def stale_exports(older_than) -> list[Export]:
-    """Finished exports created before a moment, for the sweeper to remove with their files."""
-    query = sa.select(Export).where(Export.created_at < older_than, Export.status.in_(("succeeded", "failed")))
-    return list(db.session.scalars(query))
+def sweep(now=None) -> dict:
+    """Fail exports whose job was lost (they would poll forever) and delete old ones with their zips."""
+    now, config = now or utcnow(), current_app.config
+    lost_before = now - timedelta(seconds=config["JOB_TIMEOUT"] + config["ABANDON_GRACE"])
+    lost = db.session.scalars(sa.select(Export).where(
+        Export.status.in_(("queued", "processing")), Export.created_at < lost_before))
+    failed = 0
+    for export in lost:
+        mark(export, "failed", error_message=LOST)
+        failed += 1
+    old = list(db.session.scalars(sa.select(Export).where(Export.created_at < now - timedelta(seconds=config["EXPORT_TTL"]))))
+    for export in old:
+        if export.storage_key:
+            storage().delete(export.storage_key)
+        db.session.delete(export)
+    db.session.flush()
+    return {"failed": failed, "deleted": len(old)}
 
 
 def mark(export: Export, status: str, **changes) -> None:
