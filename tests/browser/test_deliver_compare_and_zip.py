@@ -109,4 +109,11 @@ def test_agent_compares_keeps_undoes_and_downloads_the_listing_zip(app, live_ser
     page.click("#downloads button.download-selected")
     page.wait_for_selector("#export-status .export-error:has-text('Select photos first')")
     fits(page, width)
+
+    # Tick the bedroom: its zip keeps the listing's number.
+    page.check(f".select-photo[value='{photos[1].id}']")
+    with page.expect_download(timeout=60_000) as download_info:
+        page.click("#downloads button.download-selected")
+    selected = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read())).namelist()
+    assert sorted(selected) == ["finals/02-bedroom.jpg", "originals/02-bedroom.jpg"]
     assert not errors, errors
