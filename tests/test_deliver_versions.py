@@ -104,7 +104,10 @@ def test_file_stems_use_listing_order_and_room(project):
 
 def test_keep_and_undo_on_the_photo_page(logged_in, project, worker):
     photo = factories.make_image(project, "kitchen_02.jpg")
-    result = enhance(project, photo, worker).outputs[0]
+    generation = enhance(project, photo, worker)
+    result = generation.outputs[0]
+    live = logged_in.get(f"/generations/{generation.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Final version" in live and "Keep this one" not in live  # the live card knows the final too
     page = logged_in.get(f"/images/{photo.id}").get_data(as_text=True)
     assert "img-comparison-slider" in page and "Keep this one" not in page.split('id="versions"')[0].split(
         'id="generations"')[0]

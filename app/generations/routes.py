@@ -73,6 +73,7 @@ def _render_generation(template: str, generation: Generation, source=None) -> st
     return render_template(
         template, generation=generation, source=source, estimates=queue_estimates([generation]),
         download_stem=versions.download_stem(source) if source is not None else None,
+        final_id=versions.final_version(source).id if source is not None else None,
     )
 
 

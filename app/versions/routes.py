@@ -49,5 +49,6 @@ def again(generation_id: str):
     body = render_template(
         "generations/_generation.html", generation=generation, source=source,
         estimates=queue_estimates([generation]), download_stem=service.download_stem(source) if source else None,
+        final_id=service.final_version(source).id if source else None,
     )
     return make_response(body, trigger="balance-changed")
