@@ -61,6 +61,9 @@ def test_history_is_newest_first_and_says_what_made_each_version_in_plain_words(
     enhance(project, photo, worker, preset="brighten-dark-room")
     history = versions.history(photo)
     assert [version.made_by for version in history] == ["Brighten dark room", "Enhance", "Original upload"]
+    older(enhance(project, photo, worker), -5)  # a second try of Enhance, the newest
+    assert [version.made_by for version in versions.history(photo)][:3] == [
+        "Enhance · try 2", "Brighten dark room", "Enhance"]
     assert history[-1].is_original and history[-1].image.id == photo.id
     assert versions.made_by(Generation(prompt="make the walls a warm white " * 5)).startswith("“make the walls")
     assert versions.made_by(Generation(prompt="make the walls a warm white " * 5)).endswith("…”")

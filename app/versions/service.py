@@ -72,7 +72,15 @@ def history(photo: Image) -> list[Version]:
     if photo.source != "uploaded":
         return []
     rows = db.session.execute(_results_query(photo.project_id, [photo.id])).all()
-    versions = [Version(image, generation, made_by(generation), image.created_at) for image, generation in rows]
+    # Tries of the same preset are told apart by their number, counted from the oldest: "Enhance · try 2".
+    seen: dict[str, int] = {}
+    words = []
+    for _, generation in reversed(rows):
+        name = made_by(generation)
+        seen[name] = seen.get(name, 0) + 1
+        words.append(name if seen[name] == 1 else f"{name} · try {seen[name]}")
+    versions = [Version(image, generation, word, image.created_at)
+                for (image, generation), word in zip(rows, reversed(words))]
     return versions + [Version(photo, None, made_by(None), photo.created_at)]
 
 
