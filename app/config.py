@@ -162,6 +162,8 @@ def load_config(environ=None) -> dict:
         "SWEEP_INTERVAL": env_int(environ, "SWEEP_INTERVAL", 30),
         # Photo descriptions: sessions and their uploads are deleted this many seconds after they were opened.
         "ANALYSIS_SESSION_TTL": env_int(environ, "ANALYSIS_SESSION_TTL", 86400),
+        # Listing zips: the file and its row are removed this many seconds after it was asked for.
+        "EXPORT_TTL": env_int(environ, "EXPORT_TTL", 86400),
         # "auto" describes with Gemini when GEMINI_API_KEY is set, else with the offline analyzer.
         "ANALYZER": env_str(environ, "ANALYZER", "auto").lower(),
         "GEMINI_VISION_MODEL": env_str(environ, "GEMINI_VISION_MODEL", "gemini-2.5-flash"),

@@ -31,6 +31,7 @@ def register_blueprints(app) -> None:
     from app.admin.routes import bp as admin_bp
     from app.analysis.api import bp as analysis_api_bp
     from app.analysis.routes import bp as analysis_bp
+    from app.exports.routes import bp as exports_bp
     from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
     from app.compat.fal.routes import bp as fal_bp
@@ -44,12 +45,13 @@ def register_blueprints(app) -> None:
     from app.projects.routes import bp as projects_bp
     from app.providers.routes import bp as upstreams_bp
     from app.studio.routes import bp as studio_bp
+    from app.versions.routes import bp as versions_bp
     from app.webhooks.routes import bp as webhooks_bp
 
     blueprints = (
         auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
         upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp, account_bp,
-        studio_bp,
+        studio_bp, versions_bp, exports_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

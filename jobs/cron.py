@@ -1,9 +1,10 @@
-"""Periodic jobs: `python -m jobs.cron` enqueues the sweepers (generations, callbacks, photo descriptions)."""
+"""Periodic jobs: `python -m jobs.cron` enqueues the sweepers (generations, callbacks, photo descriptions, zips)."""
 from rq.cron import CronScheduler
 
 from app import create_app
 from app.extensions import redis_queues
 from jobs.analysis import sweep_analyses
+from jobs.exports import sweep_exports
 from jobs.sweeper import sweep_generations
 from jobs.webhooks import sweep_deliveries
 
@@ -15,6 +16,7 @@ def main() -> None:
         scheduler.register(sweep_generations, queue_name="high", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
         scheduler.register(sweep_deliveries, queue_name="low", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
         scheduler.register(sweep_analyses, queue_name="high", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
+        scheduler.register(sweep_exports, queue_name="low", interval=app.config["SWEEP_INTERVAL"], job_timeout=120)
         scheduler.start()
 
 

@@ -10,8 +10,8 @@ ADDING A ROUTE (e.g. when merging a branch that adds one): add ONE line to ROUTE
     Route("blueprint.endpoint", "METHOD", "/path/with/{placeholders}", SURFACE, body),
 
 - placeholders name B's resources: {project} {image} {alias} {flow} {flow_alias} {generation} {key}
-  {user} {workspace} {file} {record} {delivery} {session} {analysis} {saved}; {own_project} / {own_flow} are A's, for "A's row
-  pointing at B's" cases;
+  {user} {workspace} {file} {record} {delivery} {session} {analysis} {saved} {export}; {own_project} /
+  {own_flow} are A's, for "A's row pointing at B's" cases;
 - SURFACE is PAGE (a logged-in agent), API (an API key; revoked/expired keys are tried too), ADMIN
   (admin console), or OPEN (no resource of anyone: login, docs, health...). A PAGE or API route that
   lists A's own things uses expect=OWN (any status below 500, none of B's data in the answer);
@@ -38,6 +38,7 @@ from app.analysis.writing import ListingContext
 from app.auth.models import ApiKey
 from app.compat.process_image import service as process_image
 from app.errors import API_PREFIXES
+from app.exports.service import start_export
 from app.extensions import db
 from app.flows import service as flows
 from app.generations.service import create_generation
@@ -129,6 +130,10 @@ ROUTES = [
     Route("studio.delete_preset", "POST", "/projects/{project}/studio/presets/{saved}/delete", PAGE),
     Route("studio.delete_preset", "POST", "/projects/{own_project}/studio/presets/{saved}/delete", PAGE),
     Route("studio.events", "GET", "/projects/{project}/studio/events", PAGE),
+    Route("versions.keep", "POST", "/images/{image}/keep", PAGE, {"version": "{image}"}),
+    Route("versions.again", "POST", "/generations/{generation}/again", PAGE),
+    Route("exports.create", "POST", "/projects/{project}/exports", PAGE, {"scope": "all"}),
+    Route("exports.status", "GET", "/exports/{export}", PAGE),
     # --- the v1 API, with an API key of A's project ------------------------------------------------
     Route("images.api_list", "GET", "/api/v1/images", API, expect=OWN),
     Route("images.api_list", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
@@ -236,6 +241,7 @@ def other(app) -> Other:
     session = analysis.create_session(project, ListingContext(address="99 Secret Lane"))
     described = analysis.add_project_image(project, session, image.id)
     saved = studio_saved.save_preset(project.workspace_id, owner, "Secret staging words", "brighten the secret room")
+    export = start_export(project, None)
     db.session.commit()
     values = {
         "project": project.id, "image": image.id, "alias": "@secret-front", "flow": flow.id,
@@ -243,6 +249,7 @@ def other(app) -> Other:
         "workspace": workspaces_for(owner)[0].id, "file": image.storage_key, "email": owner.email,
         "record": record.id, "delivery": delivery.id, "session": session.id, "analysis": described.id,
         "saved": saved.id,
+        "export": export.id,
     }
     secrets = [image.id, flow.id, generation.id, "Secret Manor 99", plaintext, image.storage_key, "99 Secret Lane", "Secret staging words"]
     return Other(values, secrets)

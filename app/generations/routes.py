@@ -18,6 +18,7 @@ from app.idempotency.api import idempotent
 from app.images.service import get_image_for_user
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
+from app.versions import service as versions
 
 bp = Blueprint("generations", __name__)
 
@@ -72,9 +73,11 @@ def detail(generation_id: str):
 
 def _render_generation(template: str, generation: Generation, source=None) -> str:
     """A generation's page or fragment, with its estimate worked out here so the template does no I/O."""
+    source = source or _first_reference(generation)
     return render_template(
-        template, generation=generation, source=source or _first_reference(generation),
-        estimates=queue_estimates([generation]),
+        template, generation=generation, source=source, estimates=queue_estimates([generation]),
+        download_stem=versions.download_stem(source) if source is not None else None,
+        final_id=versions.final_version(source).id if source is not None else None,
     )
 
 

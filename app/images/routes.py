@@ -30,6 +30,7 @@ from app.images.serializers import image_json
 from app.images.storage import storage, verify
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
+from app.versions import service as versions
 
 bp = Blueprint("images", __name__)
 
@@ -67,13 +68,22 @@ def detail(image_id: str):
     image = service.get_image_for_user(current_user, image_id)
     project = get_project_for_user(current_user, image.project_id)
     generations = generations_for_image(image)
+    history = versions.history(image)
+    final = versions.final_version(image) if history else image
+    undo = request.args.get("undo")
     return render_template(
         "images/detail.html",
         image=image,
+        name=service.photo_name(image),
         project=project,
         offers=preset_offers(project),
         generations=generations,
         estimates=queue_estimates(generations),
+        history=history,
+        final=final,
+        final_generation=versions.generation_of(image, final),
+        undo_version=next((v for v in history if v.image.id == undo and v.image.id != final.id), None),
+        download_stem=versions.download_stem(image),
     )
 
 

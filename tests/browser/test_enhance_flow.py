@@ -32,13 +32,14 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     page.screenshot(path=str(ARTIFACTS / "02-enhanced-before-after.png"), full_page=True)
 
     with page.expect_download() as download_info:
-        page.click("a.download")
+        page.click("#generations a.download")
     download = download_info.value
     saved = ARTIFACTS / download.suggested_filename
     download.save_as(saved)
     result = PILImage.open(io.BytesIO(saved.read_bytes()))
     assert result.size == (1280, 853)
-    assert download.suggested_filename.startswith("stagecraft-enhance-")
+    # Named by the photo's place in the listing and its name (its room once one is set), not a random id.
+    assert download.suggested_filename == "01-kitchen-01.jpg"
 
     page.click("header a:has-text('Presets')")
     page.wait_for_selector("#preset-day-to-dusk img-comparison-slider")

@@ -16,6 +16,7 @@ def test_agent_prepares_a_style_then_processes_it_on_a_phone(app, live_server, p
     page.wait_for_url("**/projects")
 
     page.goto(f"{live_server}/images/{image.id}")
+    page.click("summary:has-text('Details for developers')")  # prepared styles are a developer's tool
     page.fill("#prepared-styles textarea[name=prompt]", "brighten the room")
     page.click("text=Save for later")
     page.wait_for_selector("#prepared-styles li[data-status=pending]")

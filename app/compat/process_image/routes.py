@@ -190,7 +190,7 @@ def prepare_on_page(image_id):
     service.prepare(project, request.form.get("prompt"), image_id=image.id, user=current_user)
     db.session.commit()
     flash("Saved. Press “Process” when you want it done.")
-    return redirect(url_for("images.detail", image_id=image.id))
+    return redirect(url_for("images.detail", image_id=image.id, _anchor="prepared-styles"))
 
 
 @bp.post("/image-generations/<record_id>/process")
@@ -201,7 +201,7 @@ def process_on_page(record_id):
     service.process(record, user=current_user)
     db.session.commit()
     flash("Processing started.")
-    return redirect(url_for("images.detail", image_id=record.image_id))
+    return redirect(url_for("images.detail", image_id=record.image_id, _anchor="prepared-styles"))
 
 
 @bp.get("/images/<image_id>/prepared")
