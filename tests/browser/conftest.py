@@ -1,4 +1,5 @@
-"""A live Stagecraft (gunicorn + a real RQ worker) and Debian's Chromium driven by Playwright."""
+"""A live Stagecraft (gunicorn + a real RQ worker, or all of `flask up`) and Debian's Chromium driven by Playwright."""
+import os
 import socket
 import subprocess
 import sys
@@ -42,6 +43,28 @@ def live_server(app, config):
     finally:
         for process in (web, worker):
             stop_tree(process)
+
+
+@pytest.fixture
+def product(tmp_path):
+    """A fresh Stagecraft run by `flask up`, as `make run` runs it (embedded Redis, gunicorn, workers, cron)."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "STORAGE_DIR"}}
+    env.update({
+        "STAGECRAFT_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'stagecraft.db'}",
+        "HOST": "127.0.0.1", "PORT": str(port), "MCP_PORT": "0",
+    })
+    with open(tmp_path / "up.log", "wb") as log:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "up"], cwd=ROOT, env=env, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(url, up)
+            yield url
+        finally:
+            stop_tree(up, timeout=30)
 
 
 def wait_until_healthy(url: str, web: subprocess.Popen) -> None:
