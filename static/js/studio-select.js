@@ -37,16 +37,19 @@
     kept = boxes().filter(function (box) { return box.checked; }).map(function (box) { return box.value; });
     var active = document.activeElement;
     var card = active && active.closest && active.closest(".photo-card");
-    focusAfterSwap = card && active.name === "direction"
-      ? "#" + card.id + " button[name=direction][value=" + active.value + "]" : null;
+    focusAfterSwap = card && active.name === "direction" ? { card: card.id, value: active.value } : null;
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (kept === null || !document.getElementById("image-grid")) return;
     boxes().forEach(function (box) { box.checked = kept.indexOf(box.value) >= 0; });
     kept = null;
     if (focusAfterSwap) {
-      var button = document.querySelector(focusAfterSwap);
-      if (button && !button.disabled) button.focus();
+      // The same button on the moved photo, or its other one when the photo reached the end of its room.
+      var buttons = Array.prototype.slice.call(document.querySelectorAll("#" + focusAfterSwap.card + " button[name=direction]"));
+      var value = focusAfterSwap.value;
+      var usable = buttons.filter(function (button) { return !button.disabled && button.value === value; })[0] ||
+        buttons.filter(function (button) { return !button.disabled; })[0];
+      if (usable) usable.focus();
       focusAfterSwap = null;
     }
     announce();

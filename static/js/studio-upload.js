@@ -72,6 +72,7 @@
         var answer = answerOf(request);
         if (request.status === 201) {
           finish(task.view, true, answer.message || "Uploaded");
+          if (answer.duplicateOf) task.view.item.classList.add("upload-note");
           refreshGrid();
         } else {
           finish(task.view, false, answer.error || (task.file.name + " could not be uploaded; please try again."));
