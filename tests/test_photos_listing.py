@@ -243,3 +243,17 @@ def test_listing_actions_on_another_workspace_are_404(logged_in, stranger_image)
     assert logged_in.post(f"/projects/{project_id}/rename", data={"name": "mine"}).status_code == 404
     assert logged_in.post(f"/projects/{project_id}/delete").status_code == 404
     assert db.session.get(Project, project_id).name == "Their house"
+
+
+def test_one_file_upload_over_the_size_limit_is_413_with_the_limit(logged_in, project):
+    response = drop(logged_in, project, "too_large.png")
+    assert response.status_code == 413
+    assert response.get_json()["error"].startswith("File too large: too_large.png is")
+
+
+def test_without_script_the_plain_form_uploads_several_photos(logged_in, project):
+    files = [(io.BytesIO(photo_bytes(name)), name) for name in ("kitchen_01.jpg", "not_an_image.png")]
+    response = logged_in.post(f"/projects/{project.id}/images", data={"photos": files}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Uploaded 1 photo." in page
+    assert "not_an_image.png isn&#39;t a photo we can read" in page and 'class="photo-card"' in page

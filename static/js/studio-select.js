@@ -31,13 +31,13 @@
     }
   });
 
-  // A redrawn grid (after an upload, a move, a rename) keeps the photos chosen and the button in focus.
+  // A redrawn grid (after an upload, a move, a new room) keeps the photos chosen and the photo's control in focus.
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "image-grid") return;
     kept = boxes().filter(function (box) { return box.checked; }).map(function (box) { return box.value; });
     var active = document.activeElement;
     var card = active && active.closest && active.closest(".photo-card");
-    focusAfterSwap = card && active.name === "direction" ? { card: card.id, value: active.value } : null;
+    focusAfterSwap = card && active.name ? { card: card.id, name: active.name, value: active.value } : null;
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (kept === null || !document.getElementById("image-grid")) return;
@@ -45,10 +45,11 @@
     kept = null;
     if (focusAfterSwap) {
       // The same button on the moved photo, or its other one when the photo reached the end of its room.
-      var buttons = Array.prototype.slice.call(document.querySelectorAll("#" + focusAfterSwap.card + " button[name=direction]"));
+      var fields = Array.prototype.slice.call(
+        document.querySelectorAll("#" + focusAfterSwap.card + " [name='" + focusAfterSwap.name + "']"));
       var value = focusAfterSwap.value;
-      var usable = buttons.filter(function (button) { return !button.disabled && button.value === value; })[0] ||
-        buttons.filter(function (button) { return !button.disabled; })[0];
+      var usable = fields.filter(function (field) { return !field.disabled && field.value === value; })[0] ||
+        fields.filter(function (field) { return !field.disabled; })[0];
       if (usable) usable.focus();
       focusAfterSwap = null;
     }
