@@ -257,3 +257,15 @@ def test_without_script_the_plain_form_uploads_several_photos(logged_in, project
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Uploaded 1 photo." in page
     assert "not_an_image.png isn&#39;t a photo we can read" in page and 'class="photo-card"' in page
+
+
+def test_files_sent_side_by_side_keep_the_order_they_were_chosen_in(logged_in, project):
+    for name, position in (("living_01.jpg", 3), ("kitchen_01.jpg", 1), ("bedroom_01.jpg", 2)):
+        body = {"photos": (io.BytesIO(photo_bytes(name)), name), "position": str(position)}
+        assert logged_in.post(f"/projects/{project.id}/images", data=body, headers=ONE).status_code == 201
+    assert names(project) == ["kitchen_01.jpg", "bedroom_01.jpg", "living_01.jpg"]
+    grid = logged_in.get(f"/projects/{project.id}/photos").get_data(as_text=True)
+    assert 'data-next-position="4"' in grid
+    odd = {"photos": (io.BytesIO(photo_bytes("dining_01.jpg")), "dining_01.jpg"), "position": "-5"}
+    image_id = logged_in.post(f"/projects/{project.id}/images", data=odd, headers=ONE).get_json()["id"]
+    assert db.session.get(Image, image_id).position == 4  # a place the page cannot mean: after the last photo

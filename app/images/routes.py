@@ -47,6 +47,7 @@ def grid_context(project) -> dict:
         "rooms": listing.ROOM_CHOICES,
         "states": card_states(project, images),
         "photo_name": service.photo_name,
+        "next_position": max((image.position or 0 for image in images), default=0) + 1,
     }
 
 
@@ -93,7 +94,7 @@ def _upload_one(project, files):
         return jsonify(error="Send one photo per request."), 400
     file = files[0]
     try:
-        image = service.upload_image(project, file.read(), file.filename)
+        image = service.upload_image(project, file.read(), file.filename, position=request.form.get("position", type=int))
     except ApiError as error:
         db.session.rollback()
         return jsonify(error=error.message), error.status

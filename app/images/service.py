@@ -64,8 +64,12 @@ def upload_image(
     alias: str | None = None,
     flow=None,
     flow_alias: str | None = None,
+    position: int | None = None,
 ) -> Image:
-    """Validate a photo by decoding it fully, store the original and a thumbnail, and record it."""
+    """Validate a photo by decoding it fully, store the original and a thumbnail, and record it.
+
+    position: its place in the listing as the page chose it (files sent side by side arrive in any order).
+    """
     filename = display_filename(filename)
     if problem := meta_problem(meta):
         raise ApiError(problem)
@@ -90,7 +94,7 @@ def upload_image(
         alias=alias,
         flow_id=flow.id if flow else None,
         room_type=room_from_text(filename),
-        position=next_position(project),
+        position=position if position and 0 < position <= MAX_POSITION else next_position(project),
     )
     store_image_files(project, image, data, photo.image)
     if flow is not None and flow_alias:
@@ -156,6 +160,9 @@ def listing_photos(project: Project, limit: int = 500) -> list[Image]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+MAX_POSITION = 1_000_000
 
 
 def next_position(project: Project) -> int:

@@ -14,6 +14,7 @@
     var running = 0;
     var refreshing = false;
     var refreshAgain = false;
+    var nextPosition = 0;  // files keep the order they were chosen in, though they arrive in any order
     if (submit) submit.hidden = true;  // choosing files starts the upload; the button is for pages without script
 
     function refreshGrid() {
@@ -60,6 +61,7 @@
       var body = new FormData();
       body.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
       body.append("photos", task.file, task.file.name);
+      body.append("position", String(task.position));
       request.open("POST", form.action);
       request.setRequestHeader("X-Photo-Upload", "one");
       request.upload.addEventListener("progress", function (event) {
@@ -96,7 +98,11 @@
     }
 
     function add(files) {
-      Array.prototype.forEach.call(files, function (file) { queue.push({ file: file, view: line(file) }); });
+      var grid = document.getElementById("image-grid");
+      nextPosition = Math.max(nextPosition, Number(grid && grid.dataset.nextPosition) || 1);
+      Array.prototype.forEach.call(files, function (file) {
+        queue.push({ file: file, view: line(file), position: nextPosition++ });
+      });
       pump();
     }
 
