@@ -130,4 +130,21 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
     page.check("#select-all")
     expect(page.locator("#selected-count")).to_have_text("19 selected")
     assert fits(page)
+
+    # The listing itself: a new name and address, then deleted after saying yes to the question.
+    page.click("text=Rename or delete this listing")
+    page.fill("input[name=name]", "14 Oak Lane")
+    page.fill("input[name=address]", "14 Oak Lane, Bath BA1 2AB")
+    page.get_by_role("button", name="Save name and address").click()
+    expect(page.locator("h1")).to_have_text("14 Oak Lane")
+    expect(page.locator(".listing-header hgroup p")).to_have_text("14 Oak Lane, Bath BA1 2AB")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.click("text=Rename or delete this listing")
+    assert fits(page)
+    shot(page, 6, "listing-settings-phone")
+    page.get_by_role("button", name="Delete this listing").click()
+    page.wait_for_url("**/projects")
+    assert questions and questions[0].startswith("Delete the listing 14 Oak Lane")
+    expect(page.get_by_text("Deleted the listing 14 Oak Lane.")).to_be_visible()
     assert problems == []
