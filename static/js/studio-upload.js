@@ -77,7 +77,7 @@
           if (answer.duplicateOf) task.view.item.classList.add("upload-note");
           refreshGrid();
         } else {
-          finish(task.view, false, answer.error || (task.file.name + " could not be uploaded; please try again."));
+          finish(task.view, false, answer.error || (task.file.name + " could not be uploaded; reload the page and try again."));
         }
         next();
       });
@@ -114,18 +114,25 @@
       event.preventDefault();
       if (input.files.length) { add(input.files); input.value = ""; }
     });
+    // Photos dropped anywhere on the page upload, rather than the browser opening the file instead of the page.
+    function carriesFiles(event) {
+      return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types || [], "Files") >= 0;
+    }
     ["dragenter", "dragover"].forEach(function (name) {
-      form.addEventListener(name, function (event) {
+      document.addEventListener(name, function (event) {
+        if (!carriesFiles(event)) return;
         event.preventDefault();
         form.classList.add("drop-active");
       });
     });
-    ["dragleave", "drop"].forEach(function (name) {
-      form.addEventListener(name, function () { form.classList.remove("drop-active"); });
+    document.addEventListener("dragleave", function (event) {
+      if (!event.relatedTarget) form.classList.remove("drop-active");
     });
-    form.addEventListener("drop", function (event) {
+    document.addEventListener("drop", function (event) {
+      form.classList.remove("drop-active");
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
       event.preventDefault();
-      if (event.dataTransfer && event.dataTransfer.files.length) add(event.dataTransfer.files);
+      add(event.dataTransfer.files);
     });
   }
 
