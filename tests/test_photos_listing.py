@@ -269,3 +269,11 @@ def test_files_sent_side_by_side_keep_the_order_they_were_chosen_in(logged_in, p
     odd = {"photos": (io.BytesIO(photo_bytes("dining_01.jpg")), "dining_01.jpg"), "position": "-5"}
     image_id = logged_in.post(f"/projects/{project.id}/images", data=odd, headers=ONE).get_json()["id"]
     assert db.session.get(Image, image_id).position == 4  # a place the page cannot mean: after the last photo
+
+
+def test_heic_through_the_api_is_stored_as_jpeg_too(api_client):
+    response = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(heic_with_orientation()), "front.heic")})
+    assert response.status_code == 201
+    body = response.get_json()["data"]
+    assert (body["width"], body["height"]) == (1280, 853)
+    assert db.session.get(Image, body["id"]).mime == "image/jpeg"
