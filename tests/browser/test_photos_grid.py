@@ -37,6 +37,26 @@ EAGER_IMAGES = """() => Promise.all(Array.from(document.images).map((img) => {
 }))"""
 
 
+COUNT_IN_FLIGHT = """(() => {
+  window.inFlight = 0;
+  window.mostInFlight = 0;
+  const open = XMLHttpRequest.prototype.open;
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, ...rest) {
+    this.isUpload = method === "POST";  // the grid's own refreshes (htmx GETs) are not uploads
+    return open.call(this, method, ...rest);
+  };
+  XMLHttpRequest.prototype.send = function (body) {
+    if (!this.isUpload) return send.call(this, body);
+    window.inFlight += 1;
+    window.mostInFlight = Math.max(window.mostInFlight, window.inFlight);
+    // readyState 4 comes before "load", where the page starts the next file.
+    this.addEventListener("readystatechange", () => { if (this.readyState === 4) window.inFlight -= 1; });
+    return send.call(this, body);
+  };
+})();"""
+
+
 def shot(page, number: int, name: str) -> None:
     # Thumbnails load lazily as they scroll into view; a full-page picture wants them all.
     page.evaluate(EAGER_IMAGES)
@@ -58,6 +78,7 @@ def log_in(page, live_server, user) -> None:
 def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, project):
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
+    page.add_init_script(COUNT_IN_FLIGHT)
     log_in(page, live_server, user)
     page.goto(f"{live_server}/projects/{project.id}")
     assert page.locator(".upload-submit").is_hidden()  # choosing the files is enough
@@ -75,6 +96,7 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
     expect(page.locator(".upload-item.upload-failed .upload-status")).to_have_text(NOT_A_PHOTO)
     expect(page.locator("#image-grid .photo-card")).to_have_count(19, timeout=30_000)
     assert page.input_value("#photo-files") == ""
+    assert 2 <= page.evaluate("window.mostInFlight") <= 3  # side by side, but never all twenty at once
     expect(page.locator(".photo-card .photo-duplicate")).to_have_text(["Same photo as kitchen_01.jpg"])
     headings = ["Exterior", "Bathroom", "Bedroom", "Dining room", "Living room", "Kitchen"]
     expect(page.locator(".room-heading")).to_contain_text(headings)  # rooms in the order of their first photo
