@@ -151,7 +151,8 @@ def test_a_finished_photo_description_sorts_an_unsorted_photo(app, project, work
 
 
 def test_move_earlier_and_later_within_a_room(logged_in, project):
-    ids = [drop(logged_in, project, name).get_json()["id"] for name in ("bedroom_01.jpg", "kitchen_01.jpg", "bedroom_02.jpg")]
+    ids = [drop(logged_in, project, name).get_json()["id"]
+           for name in ("bedroom_01.jpg", "kitchen_01.jpg", "bedroom_02.jpg")]
     response = logged_in.post(f"/images/{ids[2]}/move", data={"direction": "earlier"}, headers=HTMX)
     assert response.status_code == 200
     assert names(project) == ["bedroom_02.jpg", "kitchen_01.jpg", "bedroom_01.jpg"]
@@ -175,7 +176,8 @@ def test_rename_a_photo_and_back_to_its_file_name(logged_in, project):
 
 
 def test_delete_one_photo_and_a_selection(logged_in, project):
-    ids = [drop(logged_in, project, name).get_json()["id"] for name in ("bedroom_01.jpg", "kitchen_01.jpg", "living_01.jpg")]
+    ids = [drop(logged_in, project, name).get_json()["id"]
+           for name in ("bedroom_01.jpg", "kitchen_01.jpg", "living_01.jpg")]
     response = logged_in.post(f"/images/{ids[0]}/delete", headers=HTMX)
     assert response.status_code == 200 and "Deleted bedroom_01.jpg." in response.get_data(as_text=True)
     selection = logged_in.post(f"/projects/{project.id}/photos/delete", data={"image_ids": ids[1:]}, headers=HTMX)
@@ -188,8 +190,9 @@ def test_delete_one_photo_and_a_selection(logged_in, project):
 
 
 def test_photo_actions_on_another_workspace_are_404(logged_in, project, stranger_image):
-    for path, form in (("room", {"room_type": "kitchen"}), ("title", {"title": "mine"}), ("move", {"direction": "later"}),
-                       ("delete", {})):
+    actions = (("room", {"room_type": "kitchen"}), ("title", {"title": "mine"}), ("move", {"direction": "later"}),
+               ("delete", {}))
+    for path, form in actions:
         assert logged_in.post(f"/images/{stranger_image.id}/{path}", data=form).status_code == 404
     theirs = {"image_ids": [stranger_image.id]}
     assert logged_in.post(f"/projects/{project.id}/photos/delete", data=theirs).status_code == 404
@@ -206,7 +209,8 @@ def test_listing_page_shows_the_agents_links_only(logged_in, project):
 
 
 def test_rename_the_listing(logged_in, project):
-    response = logged_in.post(f"/projects/{project.id}/rename", data={"name": " 14 Oak  Lane ", "address": "14 Oak Lane, Bath"})
+    form = {"name": " 14 Oak  Lane ", "address": "14 Oak Lane, Bath"}
+    response = logged_in.post(f"/projects/{project.id}/rename", data=form)
     assert response.status_code == 302
     page = logged_in.get(f"/projects/{project.id}").get_data(as_text=True)
     assert "14 Oak Lane, Bath" in page and db.session.get(Project, project.id).name == "14 Oak Lane"
@@ -272,7 +276,8 @@ def test_files_sent_side_by_side_keep_the_order_they_were_chosen_in(logged_in, p
 
 
 def test_heic_through_the_api_is_stored_as_jpeg_too(api_client):
-    response = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(heic_with_orientation()), "front.heic")})
+    heic = (io.BytesIO(heic_with_orientation()), "front.heic")
+    response = api_client.post("/api/v1/images/upload", data={"file": heic})
     assert response.status_code == 201
     body = response.get_json()["data"]
     assert (body["width"], body["height"]) == (1280, 853)

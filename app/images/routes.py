@@ -94,7 +94,8 @@ def _upload_one(project, files):
         return jsonify(error="Send one photo per request."), 400
     file = files[0]
     try:
-        image = service.upload_image(project, file.read(), file.filename, position=request.form.get("position", type=int))
+        position = request.form.get("position", type=int)
+        image = service.upload_image(project, file.read(), file.filename, position=position)
     except ApiError as error:
         db.session.rollback()
         return jsonify(error=error.message), error.status

@@ -5,18 +5,20 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.catalog.limits import meta_problem
+from app.catalog.rooms import room_from_text
 from app.errors import ApiError
 from app.extensions import db
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
 from app.images.models import EXTENSIONS, IMAGE_SOURCES, Image, new_uuid
 from app.images.storage import storage
-from app.catalog.rooms import room_from_text
 from app.imaging.errors import ImageRejected
 from app.imaging.io import NOT_AN_IMAGE, encode_image, load_photo, make_thumbnail
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.timeutil import utcnow
+
+MAX_POSITION = 1_000_000  # a place in a listing's order (the column is a 32-bit integer on PostgreSQL)
 
 
 def _human_mb(size: int) -> str:
@@ -160,9 +162,6 @@ def listing_photos(project: Project, limit: int = 500) -> list[Image]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
-
-
-MAX_POSITION = 1_000_000
 
 
 def next_position(project: Project) -> int:

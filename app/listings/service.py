@@ -53,12 +53,8 @@ def delete_listing(project: Project) -> None:
     """Delete the listing with its photos and results; refused (409) while work on it is running."""
     if running_work(project):
         raise ApiError(BUSY, status=409, code="busy")
-    keys = [
-        key
-        for row in db.session.execute(sa.select(Image.storage_key, Image.thumbnail_key).where(Image.project_id == project.id))
-        for key in row
-        if key
-    ]
+    files = sa.select(Image.storage_key, Image.thumbnail_key).where(Image.project_id == project.id)
+    keys = [key for row in db.session.execute(files) for key in row if key]
     db.session.delete(project)
     db.session.flush()
     # Files go only once the rows are gone for good; a rolled-back delete keeps both.

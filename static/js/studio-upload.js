@@ -77,7 +77,8 @@
           if (answer.duplicateOf) task.view.item.classList.add("upload-note");
           refreshGrid();
         } else {
-          finish(task.view, false, answer.error || (task.file.name + " could not be uploaded; reload the page and try again."));
+          var fallback = task.file.name + " could not be uploaded; reload the page and try again.";
+          finish(task.view, false, answer.error || fallback);
         }
         next();
       });

@@ -16,7 +16,10 @@ PHOTOS = [
     "living_02.jpg",
 ]
 # Dropped rather than chosen: a second copy of a kitchen photo under another name, and a file that is no photo.
-DROPPED = [("kitchen_01 copy.jpg", "kitchen_01.jpg", "image/jpeg"), ("not_an_image.png", "not_an_image.png", "image/png")]
+DROPPED = [
+    ("kitchen_01 copy.jpg", "kitchen_01.jpg", "image/jpeg"),
+    ("not_an_image.png", "not_an_image.png", "image/png"),
+]
 NOT_A_PHOTO = "not_an_image.png isn't a photo we can read — upload a JPEG, PNG, WebP or HEIC photo."
 DROP_FILES = """([files]) => {
   const transfer = new DataTransfer();
