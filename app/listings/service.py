@@ -53,8 +53,9 @@ def delete_listing(project: Project) -> None:
     """Delete the listing with its photos and results; refused (409) while work on it is running."""
     if running_work(project):
         raise ApiError(BUSY, status=409, code="busy")
-    files = sa.select(Image.storage_key, Image.thumbnail_key).where(Image.project_id == project.id)
-    keys = [key for row in db.session.execute(files) for key in row if key]
+    photos = sa.select(Image.storage_key, Image.thumbnail_key).where(Image.project_id == project.id)
+    zips = sa.select(Export.storage_key).where(Export.project_id == project.id)
+    keys = [key for query in (photos, zips) for row in db.session.execute(query) for key in row if key]
     db.session.delete(project)
     db.session.flush()
     # Files go only once the rows are gone for good; a rolled-back delete keeps both.
