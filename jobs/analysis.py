@@ -11,6 +11,7 @@ from app.analysis.pipeline import PhotoFailed, describe_photo
 from app.analysis.serializers import public_metadata
 from app.analysis.service import delete_expired, refund_failed, run_summary
 from app.analysis.writing import context_from_dict
+from app.catalog.rooms import ROOM_WORDS
 from app.extensions import db
 from app.images.models import Image
 from app.timeutil import utcnow
@@ -45,6 +46,10 @@ def analyze_image(analysis_id: str, run: int) -> str:
         .values(status=AnalysisStatus.SUCCEEDED, result=metadata, analyzer=metadata["analyzer"],
                 finished_at=utcnow())
     )
+    if analysis.image_id and metadata.get("roomType") in ROOM_WORDS:
+        # The analyzer's room is a suggestion for a listing photo the agent has not sorted yet.
+        db.session.execute(sa.update(Image).where(Image.id == analysis.image_id, Image.room_type.is_(None))
+                           .values(room_type=metadata["roomType"]))
     db.session.commit()
     events.publish(session.id, run, "result", {"imageId": analysis_id, "metadata": public_metadata(metadata)})
     _finish_one(session.id, run)

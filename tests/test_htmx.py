@@ -18,7 +18,7 @@ def test_htmx_request_gets_the_fragment_and_plain_request_the_whole_page(logged_
 @pytest.mark.parametrize("method, path, status, message", [
     ("get", "/no-such-page", 404, "Not found."),  # fails at routing, before any view or blueprint
     ("get", "/projects/{stranger}", 404, "Project not found."),
-    ("post", "/projects/{own}/images", 400, "Choose one or more JPEG, PNG or WebP photos"),
+    ("post", "/projects/{own}/images", 400, "Choose one or more JPEG, PNG, WebP or HEIC photos"),
 ])
 def test_htmx_request_that_fails_with_4xx_gets_the_error_fragment_in_the_alert_area(
         logged_in, project, method, path, status, message):

@@ -33,7 +33,7 @@ def test_multi_upload_keeps_good_photos_and_explains_bad_ones(logged_in, project
     response = upload_page(logged_in, project, "kitchen_02.jpg", "truncated.jpg", "not_an_image.png", "kitchen_02.webp")
     page = response.get_data(as_text=True)
     assert "Uploaded 2 photos" in page
-    assert "truncated.jpg:" in page and "not_an_image.png:" in page
+    assert "truncated.jpg:" in page and "not_an_image.png isn&#39;t a photo we can read" in page
     stored = db.session.scalars(db.select(Image.mime).where(Image.project_id == project.id)).all()
     assert sorted(stored) == ["image/jpeg", "image/webp"]
 
@@ -49,7 +49,7 @@ def test_exif_rotated_photo_gets_upright_dimensions(api_client):
 
 @pytest.mark.parametrize(
     "name, message",
-    [("truncated.jpg", "truncated"), ("not_an_image.png", "not a JPEG, PNG or WebP")],
+    [("truncated.jpg", "truncated"), ("not_an_image.png", "not_an_image.png isn't a photo we can read — upload a JPEG, PNG, WebP or HEIC photo")],
 )
 def test_api_upload_rejects_broken_files_with_clear_message(api_client, name, message):
     response = api_client.post("/api/v1/images/upload", data={"file": (io.BytesIO(photo_bytes(name)), name)})

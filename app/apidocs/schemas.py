@@ -96,7 +96,7 @@ REQUEST_SCHEMAS = {
         "description": "Multipart form: the photo and optional naming fields.",
         "required": ["file"],
         "properties": {
-            "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "JPEG, PNG or WebP."},
+            "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "JPEG, PNG, WebP or HEIC (HEIC is stored as JPEG)."},
             "alias": ALIAS,
             "flowId": {"type": "string", "description": "Flow to add the image to."},
             "flowAlias": {**ALIAS, "description": "Flow alias for the image (needs flowId)."},

@@ -5,17 +5,20 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.catalog.limits import meta_problem
+from app.catalog.rooms import room_from_text
 from app.errors import ApiError
 from app.extensions import db
 from app.images.aliases import ensure_alias_free, set_project_alias, validate_alias
-from app.images.models import IMAGE_SOURCES, Image, new_uuid
+from app.images.models import EXTENSIONS, IMAGE_SOURCES, Image, new_uuid
 from app.images.storage import storage
 from app.imaging.errors import ImageRejected
-from app.imaging.io import encode_image, load_photo, make_thumbnail
+from app.imaging.io import NOT_AN_IMAGE, encode_image, load_photo, make_thumbnail
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.timeutil import utcnow
+
+MAX_POSITION = 1_000_000  # a place in a listing's order (the column is a 32-bit integer on PostgreSQL)
 
 
 def _human_mb(size: int) -> str:
@@ -26,10 +29,13 @@ def checked_photo(data: bytes, filename: str | None):
     """The photo decoded in full (size, emptiness and format checked); 400/413 naming the file otherwise."""
     check_upload_size(filename, len(data))
     if not data:
-        raise ApiError(f"{filename or 'The file'} is empty; choose a JPEG, PNG or WebP photo.")
+        raise ApiError(f"{filename or 'The file'} is empty; choose a JPEG, PNG, WebP or HEIC photo.")
     try:
         return load_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
     except ImageRejected as rejected:
+        if str(rejected) == NOT_AN_IMAGE:
+            message = f"{filename or 'The file'} isn't a photo we can read — upload a JPEG, PNG, WebP or HEIC photo."
+            raise ApiError(message, status=400, code="invalid_image") from None
         prefix = f"{filename}: " if filename else ""
         raise ApiError(f"{prefix}{rejected}", status=400, code="invalid_image") from None
 
@@ -60,8 +66,12 @@ def upload_image(
     alias: str | None = None,
     flow=None,
     flow_alias: str | None = None,
+    position: int | None = None,
 ) -> Image:
-    """Validate a photo by decoding it fully, store the original and a thumbnail, and record it."""
+    """Validate a photo by decoding it fully, store the original and a thumbnail, and record it.
+
+    position: its place in the listing as the page chose it (files sent side by side arrive in any order).
+    """
     filename = display_filename(filename)
     if problem := meta_problem(meta):
         raise ApiError(problem)
@@ -70,10 +80,13 @@ def upload_image(
     if flow_alias is not None:
         validate_alias(flow_alias)
     photo = checked_photo(data, filename)
+    mime = photo.mime
+    if mime not in EXTENSIONS:  # HEIC from a phone: kept as an upright JPEG, which every browser and provider reads
+        data, mime = encode_image(photo.image, "JPEG", quality=92), "image/jpeg"
     image = Image(
         project_id=project.id,
         source="uploaded",
-        mime=photo.mime,
+        mime=mime,
         width=photo.width,
         height=photo.height,
         size_bytes=len(data),
@@ -82,6 +95,8 @@ def upload_image(
         meta=meta or {},
         alias=alias,
         flow_id=flow.id if flow else None,
+        room_type=room_from_text(filename),
+        position=position if position and 0 < position <= MAX_POSITION else next_position(project),
     )
     store_image_files(project, image, data, photo.image)
     if flow is not None and flow_alias:
@@ -147,6 +162,14 @@ def listing_photos(project: Project, limit: int = 500) -> list[Image]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def next_position(project: Project) -> int:
+    """The place after the listing's last photo."""
+    query = sa.select(sa.func.max(Image.position)).where(
+        Image.project_id == project.id, Image.source == "uploaded", Image.deleted_at.is_(None)
+    )
+    return (db.session.scalar(query) or 0) + 1
 
 
 def photo_name(image: Image) -> str:

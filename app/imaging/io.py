@@ -7,18 +7,24 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from app.imaging.errors import ImageRejected
 
+# Phones (iPhones above all) save HEIC; Pillow reads it once pillow-heif's opener is registered.
+pillow_heif.register_heif_opener()
+
 # Pillow reports multi-picture JPEGs (common from phones) as MPO; they are JPEGs to a person.
-_MIME_BY_FORMAT = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-_ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+_MIME_BY_FORMAT = {
+    "JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic",
+}
+_ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 _ENCODE_FORMATS = {"JPEG": "JPEG", "JPG": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 MIN_SIDE = 16
 MAX_ASPECT = 10.0
 
-_NOT_AN_IMAGE = "The file is not a JPEG, PNG or WebP image."
+NOT_AN_IMAGE = "The file is not a JPEG, PNG, WebP or HEIC image."
 _CORRUPT = "The image file is truncated or corrupt; please re-export it and upload again."
 
 
@@ -45,7 +51,7 @@ def load_photo(data: bytes, *, max_pixels: int) -> DecodedPhoto:
     image = _open_header(data, max_pixels)
     mime = _MIME_BY_FORMAT.get(image.format or "")
     if mime is None:
-        raise ImageRejected(_NOT_AN_IMAGE)
+        raise ImageRejected(NOT_AN_IMAGE)
     _check_dimensions(image.width, image.height, max_pixels)
     try:
         image.load()
@@ -70,7 +76,7 @@ def _open_header(data: bytes, max_pixels: int) -> Image.Image:
             f"{_megapixels(max_pixels)} megapixels. Please resize it and upload again."
         ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageRejected(_NOT_AN_IMAGE) from exc
+        raise ImageRejected(NOT_AN_IMAGE) from exc
 
 
 def _check_dimensions(width: int, height: int, max_pixels: int) -> None:

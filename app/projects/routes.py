@@ -1,5 +1,5 @@
 """Projects (listings and API projects): list, create, and a project's page."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.account.dashboard import listing_cards
@@ -7,9 +7,9 @@ from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import db
 from app.generations.samples import rendered_sample_key, sample_photo
-from app.images.service import listing_photos
+from app.images.routes import grid_context
+from app.listings import service as listings
 from app.projects import service
-from app.studio.service import card_states
 
 bp = Blueprint("projects", __name__)
 
@@ -68,7 +68,27 @@ def _dashboard(error: str | None = None):
 @login_required
 def detail(project_id: int):
     project = service.get_project_for_user(current_user, project_id)
-    images = listing_photos(project)
-    return render_template(
-        "projects/detail.html", project=project, images=images, presets=PRESETS, states=card_states(project, images)
-    )
+    return render_template("projects/detail.html", **grid_context(project), presets=PRESETS)
+
+
+@bp.post("/projects/<id:project_id>/rename")
+@login_required
+def rename(project_id: int):
+    """Change the listing's name and address."""
+    project = service.get_project_for_user(current_user, project_id)
+    listings.rename_listing(project, request.form.get("name"), request.form.get("address"))
+    db.session.commit()
+    flash("Saved the listing's name and address.")
+    return redirect(url_for("projects.detail", project_id=project.id))
+
+
+@bp.post("/projects/<id:project_id>/delete")
+@login_required
+def delete(project_id: int):
+    """Delete the listing (refused while work on its photos is running)."""
+    project = service.get_project_for_user(current_user, project_id)
+    name = project.name
+    listings.delete_listing(project)
+    db.session.commit()
+    flash(f"Deleted the listing {name}.")
+    return redirect(url_for("projects.index"))

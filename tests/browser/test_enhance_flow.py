@@ -18,12 +18,11 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     page.click("text=Create listing")
     page.wait_for_selector("h1:has-text('12 Oak Lane')")
 
-    page.set_input_files("input[name=photos]", str(PHOTOS / "kitchen_01.jpg"))
-    page.click("form.upload button[type=submit]")
-    page.wait_for_selector("text=Uploaded 1 photo")
+    page.set_input_files("#photo-files", str(PHOTOS / "kitchen_01.jpg"))  # uploads as soon as it is chosen
+    page.wait_for_selector("#image-grid .photo-card")
     page.screenshot(path=str(ARTIFACTS / "01-project-with-photo.png"), full_page=True)
 
-    page.click("#image-grid a.thumb")
+    page.click("#image-grid .photo-card a.photo-link")
     page.click("button[data-preset=enhance]")
     # The component arrives queued and turns into the result without a reload, over SSE.
     page.wait_for_selector(".generation [data-status]")

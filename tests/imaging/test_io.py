@@ -32,7 +32,7 @@ def test_truncated_jpeg_is_rejected_with_reexport_advice(photo_bytes):
 
 
 def test_text_file_named_png_is_rejected_as_not_an_image(photo_bytes):
-    with pytest.raises(ImageRejected, match="not a JPEG, PNG or WebP"):
+    with pytest.raises(ImageRejected, match="not a JPEG, PNG, WebP or HEIC"):
         load_photo(photo_bytes("not_an_image.png"), max_pixels=LIMIT)
 
 
@@ -44,7 +44,7 @@ def test_empty_upload_is_rejected():
 def test_gif_is_rejected_even_though_pillow_reads_it():
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), "red").save(buffer, "GIF")
-    with pytest.raises(ImageRejected, match="not a JPEG, PNG or WebP"):
+    with pytest.raises(ImageRejected, match="not a JPEG, PNG, WebP or HEIC"):
         load_photo(buffer.getvalue(), max_pixels=LIMIT)
 
 
