@@ -88,4 +88,4 @@ def test_low_balance_warning_on_pages(logged_in, project):
     credits.adjust(project.workspace_id, -45, None, "test")
     db.session.commit()
     page = logged_in.get(f"/projects/{project.id}").get_data(as_text=True)
-    assert "5 credits left" in page
+    assert "Low balance" in page and "<strong>5</strong> credits left" in page

@@ -92,6 +92,18 @@
     function next() {
       running -= 1;
       pump();
+      if (!running && !queue.length) settle();
+    }
+
+    // Once every file has an answer, the photos that simply arrived fold into one line, so the grid is not pushed
+    // down by twenty "Uploaded" rows; refusals and duplicate notes stay where the agent is looking.
+    function settle() {
+      var done = list.querySelectorAll(".upload-done:not(.upload-note)").length;
+      var summary = list.querySelector(".upload-summary") || document.createElement("li");
+      summary.className = "upload-summary";
+      summary.textContent = done === 1 ? "1 photo uploaded." : done + " photos uploaded.";
+      list.prepend(summary);
+      list.classList.add("settled");
     }
 
     function pump() {
@@ -101,6 +113,7 @@
     function add(files) {
       var grid = document.getElementById("image-grid");
       nextPosition = Math.max(nextPosition, Number(grid && grid.dataset.nextPosition) || 1);
+      list.classList.remove("settled");
       Array.prototype.forEach.call(files, function (file) {
         queue.push({ file: file, view: line(file), position: nextPosition++ });
       });

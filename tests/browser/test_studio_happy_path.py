@@ -14,6 +14,10 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 from tests.factories import PHOTOS
 
+EAGER_IMAGES = """() => Promise.all(Array.from(document.images).map((img) => {
+  img.loading = "eager";
+  return img.complete ? null : new Promise((done) => { img.onload = img.onerror = done; });
+}))"""
 GOOD_PHOTOS = (
     "bathroom_01.jpg", "bedroom_01.jpg", "bedroom_02.jpg", "bedroom_03.jpg", "dark_bathroom_01.jpg",
     "dark_bedroom_01.jpg", "dark_living_01.jpg", "dining_01.jpg", "dining_02.jpg", "dusk_exterior_01.jpg",
@@ -42,6 +46,7 @@ class Agent:
 
     def snap(self, what: str) -> None:
         self.step += 1
+        self.page.evaluate(EAGER_IMAGES)  # thumbnails load as they scroll into view; a full-page picture wants them all
         wider = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         self.page.screenshot(path=str(ARTIFACTS / f"studio-{self.name}-{self.step:02d}-{what}.png"), full_page=True)
         assert wider <= 0, f"{what}: the page scrolls sideways by {wider} px on the {self.name}"
@@ -78,10 +83,11 @@ def test_twenty_photos_from_upload_to_zip_in_ten_clicks(product, chromium, twent
 
     page.goto(product)
     agent.snap("home")
-    agent.click(page.get_by_role("link", name="Sign up").first)
+    main = page.locator("main")
+    agent.click(main.get_by_role("button", name="Sign up: 50 free credits"))
     page.get_by_label("Email").fill(f"agent-{device}@example.com")
     page.get_by_label("Password").fill("correct horse battery")
-    agent.click(page.get_by_role("button", name="Sign up"))
+    agent.click(main.get_by_role("button", name="Sign up", exact=True))
     expect(page.get_by_role("heading", name="Your listings")).to_be_visible()
     agent.snap("dashboard")
 
