@@ -23,10 +23,11 @@ def build_export(export_id: str) -> None:
     try:
         if not photos:
             raise LookupError("the photos were deleted from the listing")
-        data = archive.write_zip(export, photos, report=lambda done: _report(export, done))
         key = exports.storage_key(export)
-        storage().put(key, data)
-        exports.mark(export, "succeeded", storage_key=key, size_bytes=len(data))
+        with storage().writing(key) as file:
+            archive.write_zip(export, photos, report=lambda done: _report(export, done), into=file)
+            size = file.tell()
+        exports.mark(export, "succeeded", storage_key=key, size_bytes=size)
         db.session.commit()
     except Exception as error:
         log.exception("export %s failed", export_id)

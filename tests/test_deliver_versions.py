@@ -99,7 +99,8 @@ def test_final_versions_never_mix_workspaces(project, worker):
 def test_file_stems_use_listing_order_and_room(project):
     kitchen = factories.make_image(project, "kitchen_02.jpg")
     living = factories.make_image(project, "living_01.jpg")
-    kitchen.room_type, living.title = "kitchen", "Sunny lounge!"
+    kitchen.room_type = "kitchen"
+    living.room_type, living.title = None, "Sunny lounge!"  # no room: the agent's name for it is used
     db.session.commit()
     assert versions.download_stem(kitchen) == "01-kitchen"
     assert versions.download_stem(living) == "02-sunny-lounge"

@@ -39,12 +39,12 @@ def final_jpeg(final: Image, label: str | None) -> bytes:
     return encode_image(pixels, "JPEG", quality=92)
 
 
-def write_zip(export, photos: list[tuple[int, Image]], report) -> bytes:
-    """The zip's bytes; report(done) after each photo."""
+def write_zip(export, photos: list[tuple[int, Image]], report, into) -> None:
+    """The zip written into a file, one photo at a time (only one is held in memory); report(done) after each."""
     finals = final_versions([photo for _, photo in photos])
     label = _label_text(export.project_id)
-    rows, buffer = [], io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    rows = []
+    with zipfile.ZipFile(into, "w", compression=zipfile.ZIP_STORED) as archive:
         for done, (order, photo) in enumerate(photos, start=1):
             stem, final = file_stem(photo, order), finals[photo.id]
             archive.writestr(f"finals/{stem}.jpg", final_jpeg(final, label if needs_label(photo, final) else None))
@@ -55,7 +55,6 @@ def write_zip(export, photos: list[tuple[int, Image]], report) -> bytes:
         captions = captions_csv(rows)
         if captions:
             archive.writestr("captions.csv", captions)
-    return buffer.getvalue()
 
 
 def _label_text(project_id: int) -> str:

@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
@@ -24,11 +25,21 @@ class LocalStorage:
         return self.root / key
 
     def put(self, key: str, data: bytes) -> None:
+        with self.writing(key) as file:
+            file.write(data)
+
+    @contextmanager
+    def writing(self, key: str):
+        """A file to write an object into piece by piece; it appears under key, whole, only if the block succeeds."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        partial.write_bytes(data)
-        os.replace(partial, target)
+        try:
+            with open(partial, "wb") as file:
+                yield file
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def get(self, key: str) -> bytes:
         return self.path(key).read_bytes()

@@ -44,6 +44,9 @@ def cached_or_generated(project, params, api_key=None, on_miss=None):
             break
         if time.monotonic() > deadline:
             raise _still_generating()
+        # Give the connection back while waiting: with more identical requests than pooled connections,
+        # waiters holding theirs would starve the one request that creates the generation.
+        db.session.rollback()
         time.sleep(CLAIM_POLL_SECONDS)
     generation = _wait_for_generation(generation_id, deadline)
     try:

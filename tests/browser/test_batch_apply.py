@@ -11,8 +11,7 @@ def fits_width(page) -> bool:
 
 def select_all_and_enhance(page, step: int, width: int) -> None:
     """Tick every photo, read the price on the confirm button, confirm, and watch all cards reach Done."""
-    for box in page.locator(".select-photo").all():
-        box.check()
+    page.check("#select-all")
     button = page.locator("#apply-submit")
     button.filter(has_text=f"Enhance {len(NAMES)} photos · {len(NAMES)} credits").wait_for()
     assert "you have" in page.locator("#apply-quote .balance-line").inner_text()
@@ -36,12 +35,12 @@ def test_agent_enhances_the_selection_and_watches_it_finish_without_reloading(li
     page.click("button[type=submit]")
     page.wait_for_url("**/projects")
     page.fill("input[name=name]", "7 Harbour View")
-    page.click("text=Create project")
+    page.click("text=Create listing")
     page.wait_for_selector("h1:has-text('7 Harbour View')")
 
-    page.set_input_files("input[name=photos]", [str(PHOTOS / name) for name in NAMES])
-    page.click("form.upload button[type=submit]")
-    page.wait_for_selector("text=Uploaded 3 photos")
+    page.set_input_files("#photo-files", [str(PHOTOS / name) for name in NAMES])  # uploading starts at once
+    page.wait_for_selector("text=3 photos uploaded.")
+    page.locator(".photo-card").nth(len(NAMES) - 1).wait_for()
     # Enhance is chosen from the start; with nothing selected the bar says what to do.
     assert page.locator("input[name=choice][value='preset:enhance']").is_checked()
     assert "Select the photos to change" in page.locator("#apply-quote").inner_text()

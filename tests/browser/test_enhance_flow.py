@@ -38,7 +38,7 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     result = PILImage.open(io.BytesIO(saved.read_bytes()))
     assert result.size == (1280, 853)
     # Named by the photo's place in the listing and its name (its room once one is set), not a random id.
-    assert download.suggested_filename == "01-kitchen-01.jpg"
+    assert download.suggested_filename == "01-kitchen.jpg"  # its place in the listing and its room
 
     page.click("header a:has-text('Presets')")
     page.wait_for_selector("#preset-day-to-dusk img-comparison-slider")

@@ -43,11 +43,12 @@ EAGER_IMAGES = """() => Promise.all(Array.from(document.images).map((img) => {
 COUNT_IN_FLIGHT = """(() => {
   window.inFlight = 0;
   window.mostInFlight = 0;
-  const open = XMLHttpRequest.prototype.open;
   const send = XMLHttpRequest.prototype.send;
-  XMLHttpRequest.prototype.open = function (method, ...rest) {
-    this.isUpload = method === "POST";  // the grid's own refreshes (htmx GETs) are not uploads
-    return open.call(this, method, ...rest);
+  const setHeader = XMLHttpRequest.prototype.setRequestHeader;
+  XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+    // Only the drop zone's uploads carry this header; the grid's refreshes and the apply bar's prices do not.
+    if (name === "X-Photo-Upload") this.isUpload = true;
+    return setHeader.call(this, name, value);
   };
   XMLHttpRequest.prototype.send = function (body) {
     if (!this.isUpload) return send.call(this, body);
