@@ -1,6 +1,10 @@
 """Small factories for rows the tests need."""
+import io
 import itertools
 from pathlib import Path
+
+import pillow_heif
+from PIL import Image as PILImage
 
 from app.auth import service as auth_service
 from app.extensions import db
@@ -39,3 +43,16 @@ def make_image(project, name: str = "kitchen_02.jpg"):
     image = upload_image(project, photo_bytes(name), name)
     db.session.commit()
     return image
+
+
+def heic_with_orientation() -> bytes:
+    """A HEIC, as a phone saves it, of the fixture whose pixels lie on their side with EXIF orientation 6.
+
+    pillow-heif turns the EXIF orientation into the HEIF's own transform, which decoders apply.
+    """
+    pillow_heif.register_heif_opener()
+    source = PILImage.open(io.BytesIO(photo_bytes("exif_rotated_bedroom_01.jpg")))
+    assert source.size == (853, 1280) and source.getexif()[0x0112] == 6
+    buffer = io.BytesIO()
+    source.save(buffer, format="HEIF", quality=80, exif=source.getexif().tobytes())
+    return buffer.getvalue()

@@ -176,3 +176,15 @@ def test_a_quiet_stream_sends_keep_alive_comments(app, monkeypatch):
 
     assert next(follower).startswith("retry:")
     assert next(follower) == ": keep-alive\n\n"
+
+
+def test_a_heic_upload_is_kept_as_a_jpeg_like_every_other_upload(api_client):
+    from PIL import Image as PILImage
+
+    from app.analysis.models import Analysis
+    session_id = open_session(api_client)
+    (image,) = upload(api_client, session_id, "IMG_0042.HEIC", photos={"IMG_0042.HEIC": factories.heic_with_orientation()})
+    analysis = db.session.get(Analysis, image["id"])
+    stored = PILImage.open(storage().path(analysis.storage_key))
+    assert analysis.storage_key.endswith(".jpg") and image["uploadPath"].endswith(".jpg")
+    assert (stored.format, stored.size) == ("JPEG", (1280, 853))

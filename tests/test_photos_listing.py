@@ -1,7 +1,6 @@
 """The listing page's photos: one-file uploads for the drop zone, HEIC, duplicates, rooms, order, names, deleting."""
 import io
 
-import pillow_heif
 import pytest
 import sqlalchemy as sa
 from PIL import Image as PILImage
@@ -14,7 +13,7 @@ from app.images.service import listing_photos, upload_image
 from app.images.storage import storage
 from app.projects.models import Project
 from tests import factories
-from tests.factories import photo_bytes
+from tests.factories import heic_with_orientation, photo_bytes
 
 ONE = {"X-Photo-Upload": "one"}
 HTMX = {"HX-Request": "true"}
@@ -65,19 +64,6 @@ def test_one_file_upload_refuses_two_files_and_none(logged_in, project):
     none = logged_in.post(f"/projects/{project.id}/images", data={}, headers=ONE)
     assert two.status_code == none.status_code == 400
     assert "one photo per request" in two.get_json()["error"]
-
-
-def heic_with_orientation() -> bytes:
-    """A HEIC, as a phone saves it, of the fixture whose pixels lie on their side with EXIF orientation 6.
-
-    pillow-heif turns the EXIF orientation into the HEIF's own transform, which decoders apply.
-    """
-    pillow_heif.register_heif_opener()
-    source = PILImage.open(io.BytesIO(photo_bytes("exif_rotated_bedroom_01.jpg")))
-    assert source.size == (853, 1280) and source.getexif()[0x0112] == 6
-    buffer = io.BytesIO()
-    source.save(buffer, format="HEIF", quality=80, exif=source.getexif().tobytes())
-    return buffer.getvalue()
 
 
 def test_heic_from_a_phone_is_stored_as_an_upright_jpeg(logged_in, project):

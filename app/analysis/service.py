@@ -22,7 +22,7 @@ from app.credits.models import LedgerKind
 from app.errors import ApiError
 from app.extensions import db, redis_queues
 from app.images.models import EXTENSIONS
-from app.images.service import checked_photo, display_filename, get_image
+from app.images.service import checked_photo, display_filename, get_image, storable
 from app.images.storage import storage
 from app.projects.models import Project
 from app.timeutil import utcnow
@@ -80,11 +80,12 @@ def add_upload(session: AnalysisSession, data: bytes, filename: str | None, room
     """Check a photo by decoding it, keep it under the session, and add it (pending)."""
     filename = display_filename(filename)
     photo = checked_photo(data, filename)
+    data, mime = storable(photo, data)
     analysis = Analysis(
         session_id=session.id, position=_next_position(session), original_filename=(filename or "")[:255] or None,
         room_hint=_check_room(room_hint), width=photo.width, height=photo.height,
     )
-    extension = EXTENSIONS.get(photo.mime, "jpg")
+    extension = EXTENSIONS[mime]
     analysis.id = new_analysis_id()
     analysis.storage_key = f"analysis/{session.id}/{analysis.id}.{extension}"
     analysis.upload_path = f"sessions/{session.id}/uploads/{analysis.id}.{extension}"

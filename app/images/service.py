@@ -40,6 +40,14 @@ def checked_photo(data: bytes, filename: str | None):
         raise ApiError(f"{prefix}{rejected}", status=400, code="invalid_image") from None
 
 
+def storable(photo, data: bytes) -> tuple[bytes, str]:
+    """The bytes and type to store for a checked photo: as sent, except HEIC from a phone, kept as an upright JPEG
+    (which every browser and provider reads)."""
+    if photo.mime in EXTENSIONS:
+        return data, photo.mime
+    return encode_image(photo.image, "JPEG", quality=92), "image/jpeg"
+
+
 def check_upload_size(filename: str, size: int) -> None:
     """413 'File too large' for a file over the per-file limit."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -80,9 +88,7 @@ def upload_image(
     if flow_alias is not None:
         validate_alias(flow_alias)
     photo = checked_photo(data, filename)
-    mime = photo.mime
-    if mime not in EXTENSIONS:  # HEIC from a phone: kept as an upright JPEG, which every browser and provider reads
-        data, mime = encode_image(photo.image, "JPEG", quality=92), "image/jpeg"
+    data, mime = storable(photo, data)
     image = Image(
         project_id=project.id,
         source="uploaded",
