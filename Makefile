@@ -10,10 +10,11 @@ VENDOR := static/vendor
 run: setup
 	$(FLASK) up
 
-# The whole suite on SQLite (two processes, one file each at a time), then the money and lifecycle tests
+# The whole suite on SQLite (three processes, one file each at a time: the browser and live-server tests mostly
+# wait, so a third process fits on two cores), then the money and lifecycle tests
 # again on a throwaway PostgreSQL (one process: they share one database).
 test: setup chromium postgresql
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n 3 --dist loadfile --durations=12 $(PYTEST_ARGS)
 	tests/with_postgres.sh $(VENV)/bin/pytest -q $(POSTGRES_TESTS)
 
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
