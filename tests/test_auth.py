@@ -63,8 +63,10 @@ def test_anonymous_htmx_request_gets_401_with_hx_redirect(client):
 
 def test_logout_requires_post_and_ends_session(logged_in):
     assert logged_in.get("/logout").status_code == 405
-    assert logged_in.post("/logout").status_code == 302
+    answer = logged_in.post("/logout")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
     assert logged_in.get("/projects").status_code == 302
+    assert "Log in" in logged_in.get("/").get_data(as_text=True)  # the home page, no longer the listings
 
 
 @pytest.fixture

@@ -61,8 +61,9 @@ def signup():
 
 @bp.post("/logout")
 def logout():
+    """Back to the home page, which says what Stagecraft does and offers to log in again."""
     logout_user()
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("projects.home"))
 
 
 @bp.get("/projects/<id:project_id>/keys")

@@ -91,5 +91,5 @@ def test_a_new_agent_goes_from_home_to_developers_without_errors_or_sideways_scr
 
     page.click(".account-menu summary")
     page.click(".account-menu button:has-text('Log out')")
-    page.wait_for_selector("h1:has-text('Log in')")
+    page.wait_for_selector("h1:has-text('Listing photos that sell')")  # back on the home page
     assert errors == [] and failed == [], (errors, failed)
