@@ -188,3 +188,15 @@ def test_a_heic_upload_is_kept_as_a_jpeg_like_every_other_upload(api_client):
     stored = PILImage.open(storage().path(analysis.storage_key))
     assert analysis.storage_key.endswith(".jpg") and image["uploadPath"].endswith(".jpg")
     assert (stored.format, stored.size) == ("JPEG", (1280, 853))
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "42", '"context"'])
+def test_a_session_body_that_is_not_an_object_is_refused_with_what_to_send(api_client, body):
+    answer = api_client.post("/v1/sessions", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert "JSON object" in answer.get_json()["error"]["message"]
+
+
+def test_a_session_may_be_opened_without_a_body(api_client):
+    assert api_client.post("/v1/sessions", content_type="application/json").status_code == 201
+    assert api_client.post("/v1/sessions").status_code == 201

@@ -28,8 +28,8 @@ def short_of_credits(error: InsufficientCredits):
 @api_key_required
 def create_session():
     """Open a session; a multipart request may upload its first photos at once."""
-    body = request.get_json(silent=True) if request.is_json else None
-    context = parse_context((body or {}).get("context") if body is not None else _form_context())
+    body = json_body() if request.is_json and request.get_data() else None  # a JSON body must be an object
+    context = parse_context(body.get("context") if body is not None else _form_context())
     session = service.create_session(g.project, context)
     uploads = _store_uploads(session) if request.files else []
     db.session.commit()

@@ -74,6 +74,15 @@ def upgrade():
         batch_op.add_column(sa.Column('position', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('kept_image_id', sa.String(length=36), nullable=True))
         batch_op.create_foreign_key('fk_images_kept_image_id', 'images', ['kept_image_id'], ['id'], ondelete='SET NULL')
+    # Photos uploaded before listings had an order keep the one they were shown in (oldest first), so new
+    # uploads, which get the next place, land after them.
+    op.execute(
+        "UPDATE images SET position = (SELECT COUNT(*) FROM images AS earlier"
+        " WHERE earlier.project_id = images.project_id AND earlier.source = 'uploaded'"
+        " AND (earlier.created_at < images.created_at"
+        " OR (earlier.created_at = images.created_at AND earlier.id <= images.id)))"
+        " WHERE source = 'uploaded'"
+    )
 
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.add_column(sa.Column('address', sa.String(length=255), nullable=True))
