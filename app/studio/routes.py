@@ -51,7 +51,7 @@ def apply(project_id: int):
         db.session.rollback()
         if not request.htmx:
             raise
-        return render_template("studio/_message.html", message=error.message, error=True), error.status
+        return _message_in_bar(error)
     db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))

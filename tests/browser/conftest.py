@@ -19,6 +19,29 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# Thumbnails load lazily as they scroll into view; a full-page screenshot wants them all.
+EAGER_IMAGES = """() => Promise.all(Array.from(document.images).map((img) => {
+  img.loading = "eager";
+  return img.complete ? null : new Promise((done) => { img.onload = img.onerror = done; });
+}))"""
+
+
+def log_in(page, live_server: str, user) -> None:
+    """Log in through the form as a factory user, landing on the listings."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/projects")
+
+
+def fits_width(page) -> bool:
+    """Nothing on the page is wider than the window (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,12 +1,8 @@
 """An agent applies Enhance to a listing's selected photos, sees the price first and watches every card finish live."""
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, fits_width
 from tests.factories import PHOTOS
 
 NAMES = ("kitchen_01.jpg", "bedroom_01.jpg", "living_02.jpg")
-
-
-def fits_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def select_all_and_enhance(page, step: int, width: int) -> None:

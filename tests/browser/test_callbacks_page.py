@@ -4,8 +4,8 @@ from datetime import timedelta
 from app.extensions import db
 from app.timeutil import utcnow
 from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, make_project, make_user
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.factories import make_project, make_user
 
 PHONE = {"width": 375, "height": 800}
 # Elements of the page's content that reach past the right edge of the viewport.
@@ -44,10 +44,7 @@ def test_callbacks_page_fits_a_phone_and_sends_again(live_server, page):
     add_delivery(project, DeliveryStatus.DELIVERED, "webhook.test", "https://example.com/hook", [(200, None, "ok")])
 
     page.set_viewport_size(PHONE)
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, user)
     page.goto(f"{live_server}/projects/{project.id}/keys")
     page.click("a:has-text('Callbacks')")
     page.wait_for_selector("h1:has-text('Callbacks')")

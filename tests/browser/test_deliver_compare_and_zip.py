@@ -6,8 +6,8 @@ import zipfile
 import pytest
 
 from app.extensions import db
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, make_image, make_project, make_user
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.factories import make_image, make_project, make_user
 
 ROOMS = (("kitchen_02.jpg", "kitchen"), ("bedroom_01.jpg", "bedroom"), ("living_01.jpg", None))
 
@@ -19,14 +19,6 @@ def shot(page, number: int, name: str, width: int) -> None:
 def fits(page, width: int) -> None:
     scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll <= inner, f"{page.url} scrolls sideways at {width} px: {scroll} > {inner}"
-
-
-def log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/projects")
 
 
 def drag_slider(page, slider) -> None:

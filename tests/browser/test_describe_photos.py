@@ -3,7 +3,7 @@ from app.extensions import db
 from app.images.service import upload_image
 from tests import factories
 from tests.analysis_helpers import photo_with_phone_number
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, log_in
 
 
 def test_describe_photos_on_a_phone(live_server, page, user, project):
@@ -11,10 +11,7 @@ def test_describe_photos_on_a_phone(live_server, page, user, project):
     upload_image(project, photo_with_phone_number(), "living_sign.jpg")
     db.session.commit()
     page.set_viewport_size({"width": 375, "height": 812})
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, user)
 
     page.goto(f"{live_server}/projects/{project.id}/describe")
     page.fill("input[name=city]", "Springfield")

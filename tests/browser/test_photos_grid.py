@@ -5,8 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests import factories
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, EAGER_IMAGES, fits_width, log_in
 from tests.factories import photo_bytes
 
 PHOTOS = [
@@ -29,15 +28,6 @@ DROP_FILES = """([files]) => {
   }
   return transfer;
 }"""
-
-
-EAGER_IMAGES = """() => Promise.all(Array.from(document.images).map((img) => {
-  img.loading = "eager";
-  return img.complete ? null : new Promise((done) => {
-    img.addEventListener("load", done);
-    img.addEventListener("error", done);
-  });
-}))"""
 
 
 COUNT_IN_FLIGHT = """(() => {
@@ -65,18 +55,6 @@ def shot(page, number: int, name: str) -> None:
     # Thumbnails load lazily as they scroll into view; a full-page picture wants them all.
     page.evaluate(EAGER_IMAGES)
     page.screenshot(path=str(ARTIFACTS / f"photos-{number:02d}-{name}.png"), full_page=True)
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/projects")
 
 
 def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, project):
@@ -141,7 +119,7 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
     numbers = page.locator(".room-group", has=page.locator("h2", has_text="Bedroom")).locator(".photo-number")
     first, second = (int(text) for text in numbers.all_inner_texts()[:2])
     assert first < second
-    assert fits(page)
+    assert fits_width(page)
     shot(page, 4, "renamed-reordered")
 
     # The card links to the photo's own page.
@@ -151,11 +129,11 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
     page.set_viewport_size({"width": 375, "height": 812})
     page.reload()
     expect(page.locator("#image-grid .photo-card")).to_have_count(19)
-    assert fits(page)
+    assert fits_width(page)
     shot(page, 5, "phone")
     page.check("#select-all")
     expect(page.locator("#selected-count")).to_have_text("19 selected")
-    assert fits(page)
+    assert fits_width(page)
 
     # The listing itself: a new name and address, then deleted after saying yes to the question.
     page.click("text=Rename or delete this listing")
@@ -167,7 +145,7 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
     questions = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
     page.click("text=Rename or delete this listing")
-    assert fits(page)
+    assert fits_width(page)
     shot(page, 6, "listing-settings-phone")
     page.get_by_role("button", name="Delete this listing").click()
     page.wait_for_url("**/projects")

@@ -1,19 +1,15 @@
 """An agent prepares a style on a photo and processes it later; an API caller processes against live gunicorn."""
 import requests
 
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, make_api_key, make_image, make_project, make_user
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.factories import make_api_key, make_image, make_project, make_user
 
 
 def test_agent_prepares_a_style_then_processes_it_on_a_phone(app, live_server, page):
     user = make_user()
     image = make_image(make_project(user), "dark_living_01.jpg")
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/projects")
+    log_in(page, live_server, user)
 
     page.goto(f"{live_server}/images/{image.id}")
     page.click("summary:has-text('Details for developers')")  # prepared styles are a developer's tool

@@ -11,13 +11,9 @@ import zipfile
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, EAGER_IMAGES
 from tests.factories import PHOTOS
 
-EAGER_IMAGES = """() => Promise.all(Array.from(document.images).map((img) => {
-  img.loading = "eager";
-  return img.complete ? null : new Promise((done) => { img.onload = img.onerror = done; });
-}))"""
 GOOD_PHOTOS = (
     "bathroom_01.jpg", "bedroom_01.jpg", "bedroom_02.jpg", "bedroom_03.jpg", "dark_bathroom_01.jpg",
     "dark_bedroom_01.jpg", "dark_living_01.jpg", "dining_01.jpg", "dining_02.jpg", "dusk_exterior_01.jpg",
@@ -46,7 +42,7 @@ class Agent:
 
     def snap(self, what: str) -> None:
         self.step += 1
-        self.page.evaluate(EAGER_IMAGES)  # thumbnails load as they scroll into view; a full-page picture wants them all
+        self.page.evaluate(EAGER_IMAGES)
         wider = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         self.page.screenshot(path=str(ARTIFACTS / f"studio-{self.name}-{self.step:02d}-{what}.png"), full_page=True)
         assert wider <= 0, f"{what}: the page scrolls sideways by {wider} px on the {self.name}"
