@@ -6,7 +6,6 @@ an app context on the same database and Redis as the processes; the clients only
 """
 import re
 import secrets
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -14,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
 import sqlalchemy as sa
 
 from app.auth import service as auth_service
@@ -29,9 +27,8 @@ from app.projects import service as project_service
 from app.supervisor import WORKER_ENV
 from tests.factories import PASSWORD, photo_bytes
 from tests.load_clients import ApiSeat, Outcome, PageSeat, api_client, page_client
-from tests.processes import free_port, start_web, start_worker, stop_tree
+from tests.processes import free_port, start_web, start_worker, stop_tree, wait_until_healthy
 
-STARTUP_TIMEOUT = 60
 DRAIN_QUIET = 60  # seconds without any generation finishing after which draining gives up
 CREDITS = 1_000_000
 PHOTOS = ("kitchen_01.jpg", "bedroom_01.jpg", "living_02.jpg", "dining_02.jpg")
@@ -100,26 +97,11 @@ def running_stagecraft(config: dict, workers: int = 2):
         web = start_web(config, port, log_file=web_log)
         processes = [web] + [start_worker(config, log_file=worker_log, **WORKER_ENV) for _ in range(workers)]
         try:
-            wait_until_ready(f"http://127.0.0.1:{port}", web, workers)
+            wait_until_healthy(f"http://127.0.0.1:{port}", web, workers, log=log_dir / "gunicorn.log")
             yield f"http://127.0.0.1:{port}"
         finally:
             for process in processes:
                 stop_tree(process)
-
-
-def wait_until_ready(base_url: str, web: subprocess.Popen, workers: int) -> None:
-    """Until /healthz answers 200 and counts the workers."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            health = requests.get(f"{base_url}/healthz", timeout=5)
-            if health.status_code == 200 and health.json()["workers"] >= workers:
-                return
-        except requests.RequestException:
-            pass
-        if web.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"Stagecraft did not become ready at {base_url}; see gunicorn.log")
-        time.sleep(0.2)
 
 
 def run_load(base_url: str, accounts: Accounts, api_clients: int, page_clients: int = 0,

@@ -3,14 +3,19 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
+import requests
 
 from app.config import load_config
 from app.supervisor import gunicorn_command
 
 ROOT = Path(__file__).resolve().parents[1]
+# Only a guard against a hung start: startup takes as long as the machine needs (30 s+ under a loaded
+# CI run), so waiting ends on /healthz answering or the process dying, never on a speed budget.
+HANG_GUARD = 300
 
 
 def process_env(config: dict) -> dict:
@@ -30,6 +35,32 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for(condition, message: str = "condition", poll: float = 0.05):
+    """condition()'s first truthy answer, polled until it comes; fails only past HANG_GUARD."""
+    guard = time.monotonic() + HANG_GUARD
+    while not (result := condition()):
+        assert time.monotonic() < guard, f"waited {HANG_GUARD} s for {message}"
+        time.sleep(poll)
+    return result
+
+
+def wait_until_healthy(base_url: str, process: subprocess.Popen, workers: int = 0, verify=True, log: Path | None = None) -> None:
+    """Until /healthz answers 200 (counting at least `workers` RQ workers); fail at once if the process exits."""
+    guard = time.monotonic() + HANG_GUARD
+    while True:
+        try:
+            health = requests.get(f"{base_url}/healthz", timeout=5, verify=verify)
+            if health.status_code == 200 and health.json().get("workers", 0) >= workers:
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        if process.poll() is not None or time.monotonic() > guard:
+            state = f"exited with {process.returncode}" if process.poll() is not None else f"hung for {HANG_GUARD} s"
+            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+            raise AssertionError(f"{base_url} never became healthy: the process {state}\n{tail}")
+        time.sleep(0.2)
 
 
 def start_web(config: dict, port: int, log_file=None, **extra_env) -> subprocess.Popen:

@@ -2,7 +2,6 @@
 import os
 import signal
 import threading
-import time
 from datetime import timedelta
 
 import psutil
@@ -16,7 +15,7 @@ from app.imaging.overlay import DEFAULT_LABEL
 from app.providers import registry, routing
 from jobs.sweeper import sweep_generations
 from tests.factories import make_image
-from tests.processes import start_worker, stop_tree
+from tests.processes import start_worker, stop_tree, wait_for
 from tests.upstreams import gemini as gemini_upstream_module
 from tests.upstreams import nanobanana as nanobanana_upstream_module
 from tests.upstreams.fal import EDIT_MODEL
@@ -146,8 +145,7 @@ def test_worker_killed_while_waiting_on_fal_is_resumed_and_charged_once(app, con
     created = create_via_service(project, image)
     process = start_worker(config, **{name: _env(value) for name, value in connected.items()})
     try:
-        waiting = wait_for(lambda: _upstream_id(created) is not None, "the worker to submit to fal")
-        assert waiting
+        wait_for(lambda: _upstream_id(created) is not None, "the worker to submit to fal")
         for child in psutil.Process(process.pid).children(recursive=True):
             os.kill(child.pid, signal.SIGKILL)
         os.kill(process.pid, signal.SIGKILL)
@@ -189,14 +187,6 @@ def _upstream_id(generation_id):
 
 def _env(value) -> str:
     return ",".join(value) if isinstance(value, tuple) else str(value)
-
-
-def wait_for(condition, message, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {message}"
-        time.sleep(0.05)
-    return True
 
 
 def test_admin_console_shows_each_service_its_state_and_account_credits(app, client, connected):

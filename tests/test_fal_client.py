@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -22,9 +21,8 @@ from cryptography.x509.oid import NameOID
 from app.extensions import db
 from app.generations.models import Generation, GenerationStatus
 from tests import factories
-from tests.processes import ROOT, free_port, start_web, start_worker, stop_tree
+from tests.processes import ROOT, free_port, start_web, start_worker, stop_tree, wait_until_healthy
 
-STARTUP_TIMEOUT = 60
 CLIENT_TIMEOUT = 180
 
 
@@ -58,24 +56,10 @@ def https_stagecraft(config, tmp_path):
     with open(tmp_path / "gunicorn.log", "ab") as log:
         web = start_web(config, port, log_file=log, TLS_CERT_FILE=cert, TLS_KEY_FILE=key)
     try:
-        wait_for_https(port, cert, web, tmp_path)
+        wait_until_healthy(f"https://127.0.0.1:{port}", web, verify=cert, log=tmp_path / "gunicorn.log")
         yield port, cert
     finally:
         stop_tree(web)
-
-
-def wait_for_https(port: int, cert: str, web: subprocess.Popen, tmp_path) -> None:
-    """Until /healthz answers over TLS with the certificate trusted (startup takes as long as it takes)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            if requests.get(f"https://127.0.0.1:{port}/healthz", verify=cert, timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if web.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not serve https: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}")
-        time.sleep(0.2)
 
 
 def run_client(phase: str, port: int, cert: str, key: str) -> dict:

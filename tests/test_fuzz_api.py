@@ -17,8 +17,7 @@ import pytest
 from app.auth.models import ApiKey
 from app.extensions import db
 from tests import factories
-from tests.load import wait_until_ready
-from tests.processes import free_port, start_web, start_worker, stop_tree
+from tests.processes import free_port, start_web, start_worker, stop_tree, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "120"))
@@ -32,7 +31,7 @@ def server(config, tmp_path, monkeypatch):
     port, log = free_port(), open(tmp_path / "server.log", "wb")
     processes = [start_web(config, port, log_file=log), start_worker(config, log_file=log)]
     try:
-        wait_until_ready(f"http://127.0.0.1:{port}", processes[0], workers=1)
+        wait_until_healthy(f"http://127.0.0.1:{port}", processes[0], workers=1)
         yield f"http://127.0.0.1:{port}", tmp_path / "server.log"
     finally:
         for process in processes:

@@ -4,7 +4,6 @@ import html
 import io
 import re
 import threading
-import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -17,7 +16,7 @@ from app.generations.models import Generation, GenerationStatus
 from app.live import service
 from app.live.models import LiveEntry
 from tests import factories
-from tests.processes import start_worker, stop_tree
+from tests.processes import start_worker, stop_tree, wait_for
 
 
 @pytest.fixture
@@ -42,14 +41,6 @@ def with_query(url: str, **changes) -> str:
 def generation_count(project_id: int) -> int:
     db.session.rollback()
     return db.session.scalar(sa.select(sa.func.count(Generation.id)).where(Generation.project_id == project_id))
-
-
-def wait_for(condition, timeout=15.0, message="condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {message}"
-        time.sleep(0.05)
-    return result
 
 
 def test_miss_then_hit_returns_the_same_bytes_with_cache_headers(api_client, project, live_worker):

@@ -5,7 +5,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import requests
@@ -18,9 +17,8 @@ from app.extensions import db
 from app.generations.models import Generation, GenerationStatus
 from app.providers import registry
 from tests.factories import make_api_key, make_image, photo_bytes
-from tests.processes import ROOT, free_port, process_env, stop_tree
+from tests.processes import HANG_GUARD, ROOT, free_port, process_env, stop_tree, wait_until_healthy
 
-STARTUP_TIMEOUT = 60
 
 
 @pytest.fixture
@@ -37,26 +35,13 @@ def mcp_server(config):
             cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
         )
         started.append((process, log))
-        _wait_until_ready(f"http://127.0.0.1:{port}", process)
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
         return f"http://127.0.0.1:{port}/mcp"
 
     yield start
     for process, log in started:
         stop_tree(process)
         log.close()
-
-
-def _wait_until_ready(base_url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the MCP server did not start at {base_url}; see mcp.log")
-        time.sleep(0.2)
 
 
 def connect(url: str, key: str | None) -> Client:
@@ -130,9 +115,9 @@ def test_get_task_waits_for_the_worker_to_finish(mcp_server, project, worker):
 
     assistant = threading.Thread(target=asyncio.run, args=(scenario(),))
     assistant.start()
-    assert started.wait(STARTUP_TIMEOUT)
+    assert started.wait(HANG_GUARD)
     worker()  # the RQ worker needs the main thread (it installs signal handlers)
-    assistant.join(STARTUP_TIMEOUT)
+    assistant.join(HANG_GUARD)
     done = answers["done"]
     assert done["status"] == "succeeded" and "placeholder" in done["note"]
 

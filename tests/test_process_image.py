@@ -15,8 +15,7 @@ from app.generations.models import GenerationStatus
 from app.images.storage import storage
 from tests import factories
 from tests.factories import make_image
-
-DEADLINE = 120
+from tests.processes import HANG_GUARD
 
 
 def prepare(api_client, image, prompt="brighten the room"):
@@ -33,7 +32,7 @@ def while_worker_runs(worker, send):
     answer = {}
     thread = threading.Thread(target=lambda: answer.setdefault("response", send()))
     thread.start()
-    deadline = time.monotonic() + DEADLINE
+    deadline = time.monotonic() + HANG_GUARD
     while thread.is_alive():
         assert time.monotonic() < deadline, "the request was not answered"
         worker()

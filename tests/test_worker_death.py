@@ -1,7 +1,6 @@
 """A worker killed with SIGKILL mid-job: the generation is retried or failed and refunded, never stuck."""
 import os
 import signal
-import time
 from datetime import timedelta
 
 import psutil
@@ -14,14 +13,7 @@ from app.credits.models import CreditLedger
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
 from jobs.sweeper import sweep_generations
-from tests.processes import start_gate_worker, stop_tree
-
-
-def wait_for(condition, timeout=60.0, message="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {message}"
-        time.sleep(0.02)
+from tests.processes import start_gate_worker, stop_tree, wait_for
 
 
 @pytest.fixture

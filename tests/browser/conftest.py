@@ -1,15 +1,12 @@
 """A live Stagecraft (gunicorn + a real RQ worker, or all of `flask up`) and Debian's Chromium driven by Playwright."""
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.processes import ROOT, process_env, start_worker, stop_tree
+from tests.processes import HANG_GUARD, ROOT, free_port, process_env, start_worker, stop_tree, wait_until_healthy
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -17,6 +14,8 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
+# Pages wait for the work as long as it takes on this machine; only a hang fails a test.
+WAIT_MS = HANG_GUARD * 1000
 
 
 # Thumbnails load lazily as they scroll into view; a full-page screenshot wants them all.
@@ -40,12 +39,6 @@ def log_in(page, live_server: str, user) -> None:
 def fits_width(page) -> bool:
     """Nothing on the page is wider than the window (no sideways scrolling)."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -84,34 +77,34 @@ def product(tmp_path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until_healthy(url, up)
+            wait_until_healthy(url, up, log=tmp_path / "up.log")
             yield url
         finally:
             stop_tree(up, timeout=30)
 
 
-def wait_until_healthy(url: str, web: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        assert web.poll() is None and time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.2)
-
-
 @pytest.fixture
-def page():
-    """A Chromium page; Playwright never downloads a browser of its own here."""
-    from playwright.sync_api import sync_playwright
+def chromium():
+    """Debian's Chromium through Playwright, which never downloads a browser of its own here."""
+    from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-        yield context.new_page()
+        yield browser
         browser.close()
+
+
+def new_page(browser, width: int = 1280, height: int = 900):
+    """A page in a fresh context that accepts downloads and waits as long as the work takes."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": width, "height": height})
+    context.set_default_timeout(WAIT_MS)
+    return context.new_page()
+
+
+@pytest.fixture
+def page(chromium):
+    return new_page(chromium)

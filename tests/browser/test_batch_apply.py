@@ -15,7 +15,7 @@ def select_all_and_enhance(page, step: int, width: int) -> None:
     page.screenshot(path=str(ARTIFACTS / f"batch-{step:02d}-price-{width}.png"), full_page=True)
     button.click()
     page.locator("#apply-message").filter(has_text="Started: Enhance on 3 photos").wait_for()
-    page.locator("#batch-status").filter(has_text=f"Enhance: {len(NAMES)} of {len(NAMES)} done.").wait_for(timeout=120_000)
+    page.locator("#batch-status").filter(has_text=f"Enhance: {len(NAMES)} of {len(NAMES)} done.").wait_for()
     assert page.locator(".card-state[data-state=done]").count() == len(NAMES)
     assert page.locator(".card-state .card-result img").count() == len(NAMES)
     assert fits_width(page)

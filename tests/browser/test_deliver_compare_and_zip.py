@@ -49,7 +49,7 @@ def test_agent_compares_keeps_undoes_and_downloads_the_listing_zip(app, live_ser
     # Enhance the kitchen from its page; the result arrives live with a before/after slider.
     page.goto(f"{live_server}/images/{photos[0].id}")
     page.click("button[data-preset=enhance]")
-    page.wait_for_selector("#generations .generation [data-status=succeeded]", timeout=60_000)
+    page.wait_for_selector("#generations .generation [data-status=succeeded]")
     drag_slider(page, page.locator("#generations img-comparison-slider").first)
     page.wait_for_selector("#final-version img-comparison-slider")  # the new final shows up without a reload
     fits(page, width)
@@ -57,7 +57,7 @@ def test_agent_compares_keeps_undoes_and_downloads_the_listing_zip(app, live_ser
 
     # Try again: a second variation, then keep the first one instead of the newest.
     page.click("#generations button.try-again")
-    page.locator("#generations [data-status=succeeded]").nth(1).wait_for(timeout=60_000)
+    page.locator("#generations [data-status=succeeded]").nth(1).wait_for()
     page.reload()
     with page.expect_navigation():
         page.locator("#generations button.keep-version").first.click()
@@ -85,7 +85,7 @@ def test_agent_compares_keeps_undoes_and_downloads_the_listing_zip(app, live_ser
     # The listing's zip: one click on Download all, and the file is saved when it is ready.
     page.goto(f"{live_server}/projects/{project.id}")
     fits(page, width)
-    with page.expect_download(timeout=60_000) as download_info:
+    with page.expect_download() as download_info:
         page.click("#downloads button.download-all")
     download = download_info.value
     assert download.suggested_filename == "12-oak-lane-photos.zip"
@@ -104,7 +104,7 @@ def test_agent_compares_keeps_undoes_and_downloads_the_listing_zip(app, live_ser
 
     # Tick the bedroom: its zip keeps the listing's number.
     page.check(f".select-photo[value='{photos[1].id}']")
-    with page.expect_download(timeout=60_000) as download_info:
+    with page.expect_download() as download_info:
         page.click("#downloads button.download-selected")
     selected = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read())).namelist()
     assert sorted(selected) == ["finals/02-bedroom.jpg", "originals/02-bedroom.jpg"]

@@ -27,7 +27,7 @@ def test_describe_photos_on_a_phone(live_server, page, user, project):
     # The cards turn from waiting into editable fields without a reload, over SSE.
     page.wait_for_url("**/describe/sess_*")
     page.wait_for_selector("text=Describing your photos")
-    page.wait_for_selector("text=All 2 photos are described", timeout=120_000)
+    page.wait_for_selector("text=All 2 photos are described")
     assert page.locator(".describe-card input[name=title]").count() == 2
     assert page.locator(".describe-card .warning:has-text('phone number')").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -26,7 +26,7 @@ def test_agent_signs_up_uploads_enhances_and_downloads(live_server, page):
     page.click("button[data-preset=enhance]")
     # The component arrives queued and turns into the result without a reload, over SSE.
     page.wait_for_selector(".generation [data-status]")
-    page.wait_for_selector(".generation [data-status=succeeded]", timeout=60_000)
+    page.wait_for_selector(".generation [data-status=succeeded]")
     page.wait_for_selector("img-comparison-slider")
     page.screenshot(path=str(ARTIFACTS / "02-enhanced-before-after.png"), full_page=True)
 

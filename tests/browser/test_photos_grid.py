@@ -73,10 +73,10 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
 
     # Each file has its own line with a bar; all twenty end, without a reload: nineteen cards and one clear error.
     expect(page.locator(".upload-item")).to_have_count(20)
-    expect(page.locator(".upload-item.upload-done")).to_have_count(19, timeout=90_000)
+    expect(page.locator(".upload-item.upload-done")).to_have_count(19)
     expect(page.locator(".upload-item.upload-failed")).to_have_count(1)
     expect(page.locator(".upload-item.upload-failed .upload-status")).to_have_text(NOT_A_PHOTO)
-    expect(page.locator("#image-grid .photo-card")).to_have_count(19, timeout=30_000)
+    expect(page.locator("#image-grid .photo-card")).to_have_count(19)
     assert page.input_value("#photo-files") == ""
     assert 2 <= page.evaluate("window.mostInFlight") <= 3  # side by side, but never all twenty at once
     expect(page.locator(".photo-card .photo-duplicate")).to_have_text(["Same photo as kitchen_01.jpg"])

@@ -2,6 +2,7 @@
 import requests
 
 from tests.browser.conftest import ARTIFACTS, log_in
+from tests.processes import HANG_GUARD
 from tests.factories import make_api_key, make_image, make_project, make_user
 
 
@@ -23,7 +24,7 @@ def test_agent_prepares_a_style_then_processes_it_on_a_phone(app, live_server, p
 
     page.click("#prepared-styles li button:has-text('Process')")
     # The list follows the work without a reload until it is done.
-    page.wait_for_selector("#prepared-styles li[data-status=completed]", timeout=60_000)
+    page.wait_for_selector("#prepared-styles li[data-status=completed]")
     page.screenshot(path=str(ARTIFACTS / "prepared-02-done-375.png"), full_page=True)
     assert page.locator("#prepared-styles a:has-text('see the result')").count() == 1
 
@@ -36,7 +37,7 @@ def test_process_image_waits_for_the_worker_under_gevent(app, live_server, proje
                             json={"imageId": image.id, "prompt": "enhance"}, timeout=30)
     assert created.status_code == 201
     record_id = created.json()["data"]["id"]
-    processed = requests.post(f"{live_server}/api/process-image", headers=headers, json={"imageId": record_id}, timeout=90)
+    processed = requests.post(f"{live_server}/api/process-image", headers=headers, json={"imageId": record_id}, timeout=HANG_GUARD)
     assert processed.status_code == 200, processed.text
     assert processed.json()["success"] is True and "sig=" in processed.json()["url"]
     assert requests.get(processed.json()["url"], timeout=30).status_code == 200
