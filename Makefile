@@ -12,10 +12,10 @@ run: setup
 
 # The whole suite on SQLite (three processes, one file each at a time: the browser and live-server tests mostly
 # wait, so a third process fits on two cores), then the money and lifecycle tests
-# again on a throwaway PostgreSQL (one process: they share one database).
+# again on a throwaway PostgreSQL (two processes, each with a database of its own).
 test: setup chromium postgresql
 	$(VENV)/bin/pytest -q -n 3 --dist loadfile --durations=12 $(PYTEST_ARGS)
-	tests/with_postgres.sh $(VENV)/bin/pytest -q $(POSTGRES_TESTS)
+	tests/with_postgres.sh $(VENV)/bin/pytest -q -n 2 --dist loadfile $(POSTGRES_TESTS)
 
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
 	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \

@@ -52,7 +52,7 @@ def _base_config(tmp: Path, database_url: str, redis_url: str) -> dict:
 def migrated_database(tmp_path_factory, redis_url):
     """The schema built by the Alembic migrations once: a template SQLite file, or TEST_DATABASE_URL."""
     tmp = tmp_path_factory.mktemp("template")
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'template.db'}"
+    url = _own_database(os.environ["TEST_DATABASE_URL"]) if os.environ.get("TEST_DATABASE_URL") else f"sqlite:///{tmp / 'template.db'}"
     app = create_app(_base_config(tmp, url, redis_url))
     with app.app_context():
         if url.startswith("postgresql"):
@@ -61,6 +61,21 @@ def migrated_database(tmp_path_factory, redis_url):
         upgrade()
         db.engine.dispose()
     return url
+
+
+def _own_database(url: str) -> str:
+    """Under pytest-xdist, each worker process gets a PostgreSQL database of its own beside the given one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    given = sa.make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    engine = sa.create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}):
+            connection.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 def _clean_database(url: str, tmp: Path) -> str:

@@ -61,9 +61,11 @@ def live_server(app, config):
             stop_tree(process)
 
 
-@pytest.fixture
-def product(tmp_path):
-    """A fresh Stagecraft run by `flask up`, as `make run` runs it (embedded Redis, gunicorn, workers, cron)."""
+@pytest.fixture(scope="module")
+def product(tmp_path_factory):
+    """A fresh Stagecraft run by `flask up`, as `make run` runs it (embedded Redis, gunicorn, workers, cron);
+    one per test module, whose tests each sign up an agent of their own."""
+    tmp_path = tmp_path_factory.mktemp("product")
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "STORAGE_DIR"}}
     env.update({
