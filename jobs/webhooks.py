@@ -10,6 +10,7 @@ from app.compat.nanobanana.serializers import callback_payload as nanobanana_cal
 from app.extensions import db, redis_queues
 from app.generations.models import Generation
 from app.generations.serializers import generation_json
+from app.images.storage import links_valid_for
 from app.projects.models import Project
 from app.timeutil import isoformat, utcnow
 from app.webhooks import service as webhooks
@@ -69,7 +70,8 @@ def build_body(delivery: WebhookDelivery) -> str | None:
         log.error("no callback payload for surface %r (delivery %s)", delivery.surface, delivery.id)
         return "This kind of callback cannot be built; please tell the administrator."
     try:
-        payload = builder(generation)
+        with links_valid_for(webhooks.link_lifetime()):
+            payload = builder(generation)
     except Exception:
         log.exception("the %s callback payload of generation %s could not be built", delivery.surface, generation.id)
         return "The message could not be put together; please tell the administrator."

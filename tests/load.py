@@ -32,9 +32,10 @@ from tests.processes import free_port, start_web, start_worker, stop_tree, wait_
 DRAIN_QUIET = 60  # seconds without any generation finishing after which draining gives up
 CREDITS = 1_000_000
 PHOTOS = ("kitchen_01.jpg", "bedroom_01.jpg", "living_02.jpg", "dining_02.jpg")
-# What the product promises for each kind of request; 503 (with Retry-After) means "busy, try again".
+# What the product promises for each kind of request; 503 (with Retry-After) means "busy, try again", which any
+# request may meet when the machine is slower than the load (a loaded CI run), so every kind allows it.
 EXPECTED = {
-    "create unknown reference": {404},
+    "create unknown reference": {404, 503},
     "create enhance": {201, 503},
     "list": {200, 503},
     "login page": {200, 503},

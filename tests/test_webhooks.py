@@ -1,7 +1,8 @@
 """Signed outgoing callbacks, delivered by real RQ jobs to a receiver on 127.0.0.1 that verifies them
 with the `standardwebhooks` package; retries are made due by moving stored times, never by sleeping."""
 import io
-from datetime import timedelta
+from datetime import timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
@@ -123,6 +124,22 @@ def test_delivery_gives_up_after_five_retries_spread_over_about_two_hours(api_cl
     assert [a.status_code for a in delivery.attempts] == [500] * 6
     assert receiver.ids() == [delivery.id] * 6
     assert sweep_deliveries() == []  # nothing more is sent
+
+
+def test_the_result_link_in_a_callback_still_opens_when_the_last_retry_arrives(app, api_client, receiver, worker):
+    receiver.fail_next(100)
+    start_generation(api_client, receiver.url)
+    worker()
+    for _ in range(5):
+        run_next_retry(worker)
+
+    delivery = only_delivery()
+    first = delivery.attempts[0].attempted_at
+    url = receiver.received[-1].payload["data"]["outputImage"]["url"]
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    # The retries were made due by moving stored times, so "when the last one arrives" is the schedule's own time.
+    arrives = first.replace(tzinfo=timezone.utc).timestamp() + sum(60 * 3**n for n in range(5))
+    assert expires >= arrives + app.config["SIGNED_URL_TTL"]  # and the receiver still has the usual hour to fetch it
 
 
 def test_redirect_is_recorded_and_not_followed(api_client, project, receiver, worker):

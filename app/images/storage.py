@@ -4,6 +4,7 @@ import hmac
 import os
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from flask import current_app
@@ -11,6 +12,8 @@ from flask import current_app
 from app.urls import app_path
 
 SAFE_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_./")
+# How long links signed inside links_valid_for() last, instead of SIGNED_URL_TTL.
+_link_lifetime: ContextVar[int | None] = ContextVar("link_lifetime", default=None)
 
 
 class LocalStorage:
@@ -61,9 +64,19 @@ def _signature(key: str, expires: int) -> str:
     return hmac.new(secret, f"{key}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+@contextmanager
+def links_valid_for(seconds: int):
+    """Signed links made inside the block last this long: a callback's body is built once and resent for hours."""
+    token = _link_lifetime.set(seconds)
+    try:
+        yield
+    finally:
+        _link_lifetime.reset(token)
+
+
 def sign(key: str, ttl: int | None = None) -> dict:
     """Query parameters that grant access to one stored file until they expire."""
-    expires = int(time.time()) + (ttl or current_app.config["SIGNED_URL_TTL"])
+    expires = int(time.time()) + (ttl or _link_lifetime.get() or current_app.config["SIGNED_URL_TTL"])
     return {"expires": expires, "sig": _signature(key, expires)}
 
 

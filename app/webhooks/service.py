@@ -4,6 +4,7 @@ Deliveries are sent by RQ jobs (jobs/webhooks.py), never inside a request. This 
 app.generations: generations import it, and it sees a generation only through the attributes it reads.
 """
 import json
+import math
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -164,6 +165,15 @@ def _finish(delivery: WebhookDelivery, status: DeliveryStatus) -> None:
 def retry_delay(failed_attempts: int) -> int:
     """Seconds before the next try after this many failed attempts: base, ×3, ×9… (1, 3, 9, 27, 81 min by default)."""
     return current_app.config["WEBHOOK_RETRY_BASE"] * RETRY_FACTOR ** (failed_attempts - 1)
+
+
+def link_lifetime() -> int:
+    """How long links in a callback's body must last: through every retry (each one timing out), then the usual time
+    for the receiver to fetch them after the last attempt."""
+    config = current_app.config
+    attempts = config["WEBHOOK_MAX_ATTEMPTS"]
+    retries = sum(retry_delay(failed) for failed in range(1, attempts))
+    return retries + math.ceil(attempts * config["WEBHOOK_TIMEOUT"]) + config["SIGNED_URL_TTL"]
 
 
 def set_body(delivery: WebhookDelivery, payload: dict) -> None:

@@ -18,3 +18,11 @@ document.addEventListener("click", function (event) {
     .then(function () { button.textContent = "Copied"; })
     .catch(function () { button.textContent = "Copy failed: use Download JSON"; });
 });
+// An htmx error from inside an element marked data-error-place is shown in its [data-error-slot], next to the
+// control the person just used, rather than in the page's alert area at the top.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (!event.detail.isError) return;
+  var place = event.detail.requestConfig.elt.closest("[data-error-place]");
+  var slot = place && place.querySelector("[data-error-slot]");
+  if (slot) event.detail.target = slot;
+});

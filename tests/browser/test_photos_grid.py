@@ -104,6 +104,15 @@ def test_twenty_photos_upload_select_rename_reorder(live_server, page, user, pro
     card.get_by_role("button", name="Rename").click()
     expect(page.locator(".photo-card .photo-link", has_text="Main bathroom")).to_have_count(1)
     expect(page.locator("#selected-count")).to_have_text("18 selected")  # the choice survives the redraw
+    # A name too long for the server: the card itself says so, where the agent is looking, not the top of the page.
+    card = page.locator(".photo-card", has_text="Main bathroom")
+    card.locator("summary").click()
+    field = card.locator("input[name=title]")
+    field.evaluate("input => input.removeAttribute('maxlength')")
+    field.fill("Main bathroom " * 10)
+    card.get_by_role("button", name="Rename").click()
+    expect(card.locator(".card-error")).to_contain_text("at most 120 characters")
+    expect(page.locator("#errors")).to_be_empty()
 
     # Reorder within a room: the first bedroom moves later, then back with the keyboard.
     bedrooms = page.locator(".room-group", has=page.locator("h2", has_text="Bedroom")).locator(".photo-link")
