@@ -21,7 +21,7 @@ POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweep
 	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \
 	tests/test_ai_generations.py tests/test_webhooks.py
 
-# Schemathesis over the whole API for longer than the bounded run in `make test` (FUZZ_SECONDS, default 20 minutes).
+# Schemathesis exploring the whole API from a fresh seed, beyond the fixed cases of `make test` (FUZZ_SECONDS, default 20 minutes).
 fuzz: setup
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-1200} $(VENV)/bin/pytest -q -s tests/test_fuzz_api.py
 
