@@ -40,6 +40,7 @@ def register_blueprints(app) -> None:
     from app.flows.routes import bp as flows_bp
     from app.generations.routes import bp as generations_bp
     from app.health.routes import bp as health_bp
+    from app.images.api import bp as images_api_bp
     from app.images.routes import bp as images_bp
     from app.live.routes import bp as live_bp
     from app.projects.routes import bp as projects_bp
@@ -49,8 +50,8 @@ def register_blueprints(app) -> None:
     from app.webhooks.routes import bp as webhooks_bp
 
     blueprints = (
-        auth_bp, projects_bp, images_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp, apidocs_bp,
-        upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp, account_bp,
+        auth_bp, projects_bp, images_bp, images_api_bp, generations_bp, flows_bp, live_bp, health_bp, admin_bp,
+        apidocs_bp, upstreams_bp, fal_bp, nanobanana_bp, webhooks_bp, process_image_bp, analysis_bp, analysis_api_bp, account_bp,
         studio_bp, versions_bp, exports_bp,
     )
     for blueprint in blueprints:

@@ -54,7 +54,7 @@ PAGE, API, ADMIN, OPEN = "page", "api", "admin", "open"
 NOT_FOUND, OWN = 404, "own"
 ADMIN_REFUSED = 403  # an agent on the admin console is refused, and shown nothing of it
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
-MULTIPART = {"images.api_upload"}  # API lines whose body is a multipart form with a photo in "file"
+MULTIPART = {"images_api.upload"}  # API lines whose body is a multipart form with a photo in "file"
 
 
 class Route(NamedTuple):
@@ -144,15 +144,15 @@ ROUTES = [
     Route("exports.create", "POST", "/projects/{project}/exports", PAGE, {"scope": "all"}),
     Route("exports.status", "GET", "/exports/{export}", PAGE),
     # --- the v1 API, with an API key of A's project ------------------------------------------------
-    Route("images.api_list", "GET", "/api/v1/images", API, expect=OWN),
-    Route("images.api_list", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
-    Route("images.api_upload", "POST", "/api/v1/images/upload", API, {"flowId": "{flow}"}),
-    Route("images.api_detail", "GET", "/api/v1/images/{image}", API),
-    Route("images.api_update", "PUT", "/api/v1/images/{image}", API, {"alias": "@mine"}),
-    Route("images.api_delete", "DELETE", "/api/v1/images/{image}?hard=true", API),
-    Route("images.api_set_alias", "PUT", "/api/v1/images/{image}/alias", API, {"alias": "@mine"}),
-    Route("images.api_resolve", "GET", "/api/v1/images/resolve/{alias}", API),
-    Route("images.api_resolve", "GET", "/api/v1/images/resolve/{flow_alias}?flowId={flow}", API),
+    Route("images_api.list_images", "GET", "/api/v1/images", API, expect=OWN),
+    Route("images_api.list_images", "GET", "/api/v1/images?flowId={flow}", API, expect=OWN),
+    Route("images_api.upload", "POST", "/api/v1/images/upload", API, {"flowId": "{flow}"}),
+    Route("images_api.detail", "GET", "/api/v1/images/{image}", API),
+    Route("images_api.update", "PUT", "/api/v1/images/{image}", API, {"alias": "@mine"}),
+    Route("images_api.delete", "DELETE", "/api/v1/images/{image}?hard=true", API),
+    Route("images_api.set_alias", "PUT", "/api/v1/images/{image}/alias", API, {"alias": "@mine"}),
+    Route("images_api.resolve", "GET", "/api/v1/images/resolve/{alias}", API),
+    Route("images_api.resolve", "GET", "/api/v1/images/resolve/{flow_alias}?flowId={flow}", API),
     Route("generations.api_list", "GET", "/api/v1/generations", API, expect=OWN),
     Route("generations.api_list", "GET", "/api/v1/generations?flowId={flow}", API, expect=OWN),
     Route("generations.api_create", "POST", "/api/v1/generations", API,

@@ -68,20 +68,20 @@ LIVE_IMAGE = ApiOperation(
 )
 
 NATIVE_OPERATIONS = {
-    "images.api_upload": ApiOperation(
+    "images_api.upload": ApiOperation(
         "Upload a photo", request="ImageUpload", request_media=("multipart/form-data",), response="Image", status=201,
         errors=(409, 413),
     ),
-    "images.api_list": ApiOperation(
+    "images_api.list_images": ApiOperation(
         "List images", response="Image", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
         QueryParam("source", {"type": "string", "enum": list(IMAGE_SOURCES)}, "Only uploaded or generated images."),
         QueryParam("alias", {"type": "string"}, "Only the image with this project alias.")),
     ),
-    "images.api_detail": ApiOperation("Read an image", response="Image"),
-    "images.api_update": ApiOperation("Update an image", request="ImageUpdate", response="Image", errors=(409,)),
-    "images.api_set_alias": ApiOperation("Set an image's alias", request="ImageAlias", response="Image", errors=(409,)),
-    "images.api_delete": ApiOperation("Delete an image", response="Deleted", query=(HARD_DELETE,)),
-    "images.api_resolve": ApiOperation("Resolve an alias", response="AliasResolution", query=(FLOW_ID,)),
+    "images_api.detail": ApiOperation("Read an image", response="Image"),
+    "images_api.update": ApiOperation("Update an image", request="ImageUpdate", response="Image", errors=(409,)),
+    "images_api.set_alias": ApiOperation("Set an image's alias", request="ImageAlias", response="Image", errors=(409,)),
+    "images_api.delete": ApiOperation("Delete an image", response="Deleted", query=(HARD_DELETE,)),
+    "images_api.resolve": ApiOperation("Resolve an alias", response="AliasResolution", query=(FLOW_ID,)),
     "generations.api_list": ApiOperation(
         "List generations", response="Generation", many=True, query=(*PAGE, FLOW_ID, INCLUDE_DELETED,
         QueryParam("status", {"type": "string", "enum": list(API_STATUSES)}, "Only these.")),
