@@ -7,7 +7,7 @@ from rq.timeouts import JobTimeoutException
 from app import database
 from app.errors import ApiError
 from app.extensions import db
-from app.generations import lifecycle, service
+from app.generations import lifecycle, running
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.imaging.errors import ImageRejected
@@ -29,7 +29,7 @@ def run_generation(generation_id: str) -> None:
         return
     db.session.commit()
     try:
-        result = service.run_provider(
+        result = running.run_provider(
             generation,
             report=lambda *step: _report(generation, *step),
             remember=lambda upstream_id: _remember(generation, upstream_id),
@@ -80,7 +80,7 @@ def _retry(generation: Generation, error: Exception, code: str, message: str) ->
     if not isinstance(error, ProviderError):
         # A timeout or a lost worker: the upstream request (if any) may still finish, so it is resumed.
         return lifecycle.retry_later(generation, code, message) is not None
-    takeover = service.fallback_for(generation)
+    takeover = running.fallback_for(generation)
     delay = lifecycle.retry_later(
         generation, code, message, at_least=error.retry_after, upstream_request_id=None, **takeover
     )

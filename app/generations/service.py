@@ -1,10 +1,8 @@
-"""Creating and reading generations; their state changes live in lifecycle.py."""
-import io
+"""Creating and reading generations; running one is running.py, its state changes lifecycle.py."""
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import current_app
-from PIL import Image as PILImage
 
 from app.catalog import pricing
 from app.catalog.limits import (
@@ -25,20 +23,15 @@ from app.generations.models import Generation, GenerationStatus
 from app.generations.spec import GenerationSpec
 from app.images.aliases import resolve_reference
 from app.images.models import Image
-from app.images.service import delete_image, get_image
-from app.images.storage import file_url, storage
+from app.images.service import delete_image
 from app.imaging.geometry import RESOLUTIONS
-from app.imaging.inpaint import composite_by_mask
-from app.imaging.io import load_photo
-from app.imaging.overlay import watermark
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
 from app.providers import routing
-from app.providers.base import ProviderRefused, ProviderRequest, ProviderResult
+from app.providers.base import ProviderRefused, ProviderRequest
 from app.providers.registry import get_provider, model_prices, provider_for_model
 from app.timeutil import utcnow
-from app.urls import absolute
 from app.webhooks.service import check_callback_url
 
 # Lists show each generation's outputs: load them for the whole page in one more query.
@@ -217,59 +210,6 @@ def _resolve_references(project: Project, reference_ids: list, flow) -> list[Ima
     if len(reference_ids) > MAX_REFERENCE_IMAGES:
         raise ApiError(TOO_MANY_REFERENCES)
     return [resolve_reference(project, reference, flow) for reference in reference_ids]
-
-
-def request_of(generation: Generation) -> ProviderRequest:
-    """The provider-neutral request a generation row describes (without its photos loaded)."""
-    return ProviderRequest(
-        kind=generation.kind,
-        prompt=generation.prompt,
-        preset=get_preset(generation.preset) if generation.preset else None,
-        reference_ids=list(generation.reference_image_ids),
-        aspect_ratio=generation.aspect_ratio,
-        resolution=generation.resolution,
-        num_images=generation.num_images,
-        model=generation.model,
-    )
-
-
-def fallback_for(generation: Generation) -> dict:
-    """The provider and model the next attempt should use after a provider failed: the next able one
-    in PROVIDER_ORDER (nothing changes when there is none, or the local engine did the work)."""
-    if not getattr(get_provider(generation.provider), "models", None):
-        return {}
-    able = routing.next_able(request_of(generation), after=generation.provider)
-    if able is None:
-        return {}
-    provider, model = able
-    return {"provider": provider.name, "model": model}
-
-
-def run_provider(generation: Generation, report, remember) -> ProviderResult:
-    """Load the generation's reference photos, let its provider do the work, and label the results.
-
-    `remember(upstream_id)` stores (and commits) an AI provider's request id before it is waited on.
-    """
-    report(0, 1, "Loading the photo")
-    project = db.session.get(Project, generation.project_id)
-    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
-    rows = [get_image(project, image_id) for image_id in generation.reference_image_ids]
-    references = [load_photo(storage().get(row.storage_key), max_pixels=max_pixels).image for row in rows]
-    focal = (rows[0].focal_x, rows[0].focal_y) if rows and rows[0].focal_x is not None else None
-    request = replace(
-        request_of(generation),
-        references=references,
-        focal_point=focal,
-        reference_urls=[absolute(file_url(row.storage_key)) for row in rows],
-        upstream_id=generation.upstream_request_id,
-    )
-    result = get_provider(generation.provider).run(request, report, remember)
-    if generation.mask_key:
-        mask = PILImage.open(io.BytesIO(storage().get(generation.mask_key)))
-        result = ProviderResult([composite_by_mask(references[0], image, mask) for image in result.images], result.placeholder)
-    if generation.watermark:
-        return replace(result, images=[watermark(image, text=generation.watermark) for image in result.images])
-    return result
 
 
 def get_generation(project: Project, generation_id: str, include_deleted: bool = False) -> Generation:
