@@ -1,5 +1,6 @@
 """Operator commands: `flask up`, `flask create-admin`, `flask create-api-key --project 1`, …"""
 import secrets
+import threading
 
 import click
 import sqlalchemy as sa
@@ -132,4 +133,16 @@ def up():
             click.echo(f"Admin password (shown once): {generated}")
     db.session.remove()
     db.engine.dispose()
+    threading.Thread(target=render_samples, args=(current_app._get_current_object(),), daemon=True).start()
     run_everything(current_app.config)
+
+
+def render_samples(app) -> None:
+    """Render the presets' before/after samples and the apply bar's previews beside the start-up, so no page waits."""
+    from app.generations.samples import catalogue
+
+    with app.app_context():
+        try:
+            catalogue()
+        except Exception as error:  # the pages render any missing sample themselves; a preview falls back to a swatch
+            click.echo(f"The preset samples could not be rendered now: {error}", err=True)

@@ -9,6 +9,7 @@ from app.catalog.presets import (
     staging_prompt,
 )
 from app.errors import ApiError
+from app.generations.samples import preview_key
 from app.generations.service import Offer, offer_for, preset_offers
 from app.generations.spec import GenerationSpec
 from app.studio import saved
@@ -101,6 +102,7 @@ class BarOffer:
     swatch: str
     credits: int | None
     unavailable: str | None
+    preview: str | None = None  # storage key of a small 'after' sample, when the built-in engine has one
 
 
 def bar_offers(project) -> list[BarOffer]:
@@ -112,7 +114,8 @@ def bar_offers(project) -> list[BarOffer]:
             staging.append(offer)
             continue
         words = None if offer.available else refusal_words(offer)
-        entries.append(BarOffer(f"preset:{preset.id}", preset.name, preset.description, preset.id, offer.credits, words))
+        entries.append(BarOffer(f"preset:{preset.id}", preset.name, preset.description, preset.id, offer.credits, words,
+                                preview_key(preset)))
     if staging:
         able = [offer for offer in staging if offer.available]
         credits = min((offer.credits for offer in able), default=None)
