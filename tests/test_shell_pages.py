@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from app.extensions import db
+from app.generations import lifecycle
 from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
 from app.images.service import listing_photos
@@ -47,6 +48,20 @@ def test_dashboard_cards_show_cover_photos_and_jobs_running_and_credits(logged_i
     assert "Website widget" not in page  # API projects live under Developers
     balance = workspaces_for(user)[0].credit_balance
     assert f"<strong>{balance}</strong> credits left" in page
+
+
+def test_dashboard_cards_refresh_themselves_only_while_jobs_run(logged_in, project):
+    def cards() -> str:
+        page = logged_in.get("/projects", headers={"HX-Request": "true"}).get_data(as_text=True)
+        return page.split('id="listing-cards"')[1].split(">")[0]
+
+    assert "hx-trigger" not in cards()
+    generation = create_generation(project, GenerationSpec(preset="enhance", references=[make_image(project).id]))
+    db.session.commit()
+    assert 'hx-trigger="every 10s"' in cards() and 'hx-select="#listing-cards"' in cards()
+    lifecycle.fail_generation(generation, "test", "The photo could not be read.")
+    db.session.commit()
+    assert "hx-trigger" not in cards()  # the answer that shows no jobs running stops the refreshing
 
 
 def test_dashboard_needs_the_same_number_of_queries_for_one_listing_or_many(app, logged_in, user, project):
