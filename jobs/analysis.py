@@ -9,7 +9,7 @@ from app.analysis import events
 from app.analysis.models import Analysis, AnalysisSession, AnalysisStatus
 from app.analysis.pipeline import PhotoFailed, describe_photo
 from app.analysis.serializers import public_metadata
-from app.analysis.service import delete_expired, refund_failed, run_summary
+from app.analysis.service import delete_expired, refund_failed, retry_after_commit, run_summary
 from app.analysis.writing import context_from_dict
 from app.catalog.rooms import ROOM_WORDS
 from app.extensions import db
@@ -17,23 +17,32 @@ from app.images.models import Image
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# A photo waits at most this long for a busy AI service before its next attempt (its stream stays open meanwhile).
+MAX_RETRY_WAIT = 60
 UNEXPECTED = "Something went wrong while describing this photo; its credit was refunded. Please try again."
 
 
-def analyze_image(analysis_id: str, run: int) -> str:
-    """queued → processing → succeeded | failed (refunded); the last photo of the run announces completion."""
+def analyze_image(analysis_id: str, run: int, attempt: int = 1) -> str:
+    """queued → processing → succeeded | failed (refunded); the last photo of the run announces completion.
+
+    When the AI service is busy or down, the photo waits and is tried again, up to MAX_ATTEMPTS in all.
+    """
     if not _move(analysis_id, run, AnalysisStatus.QUEUED, AnalysisStatus.PROCESSING):
         return "skipped"
     db.session.commit()
     analysis = db.session.get(Analysis, analysis_id)
     session = db.session.get(AnalysisSession, analysis.session_id)
-    started = events.count(session.id, run, "started")
-    events.publish(session.id, run, "progress", {"imageId": analysis.id, "status": "processing",
-                                                 "current": started, "total": session.run_total})
+    if attempt == 1:
+        started = events.count(session.id, run, "started")
+        events.publish(session.id, run, "progress", {"imageId": analysis.id, "status": "processing",
+                                                     "current": started, "total": session.run_total})
     try:
         stored_meta = db.session.get(Image, analysis.image_id).meta if analysis.image_id else None
         metadata = describe_photo(analysis, context_from_dict(session.context), stored_meta)
     except PhotoFailed as failure:
+        if failure.retryable and attempt < current_app.config["MAX_ATTEMPTS"]:
+            retry_later(analysis_id, run, attempt, failure)
+            return "retrying"
         fail_analysis(analysis_id, run, str(failure))
         return "failed"
     except Exception:
@@ -74,6 +83,28 @@ def fail_analysis(analysis_id: str, run: int, message: str) -> bool:
     events.publish(session.id, run, "error", {"imageId": analysis_id, "error": message})
     _finish_one(session.id, run)
     return True
+
+
+def retry_later(analysis_id: str, run: int, attempt: int, failure: PhotoFailed) -> None:
+    """Queue the photo again after the service's advice (at most MAX_RETRY_WAIT) or RETRY_BACKOFF, doubling per
+    attempt; its credit stays reserved, and its stream says it waits and why."""
+    config = current_app.config
+    delay = min(failure.retry_after or config["RETRY_BACKOFF"] * 2 ** (attempt - 1), MAX_RETRY_WAIT)
+    analysis = db.session.get(Analysis, analysis_id)
+    moved = db.session.execute(
+        sa.update(Analysis).where(Analysis.id == analysis_id, Analysis.run == run,
+                                  Analysis.status == AnalysisStatus.PROCESSING)
+        .values(status=AnalysisStatus.QUEUED, queued_at=utcnow() + timedelta(seconds=delay))  # the sweeper's clock
+    ).rowcount
+    if not moved:
+        db.session.rollback()
+        return
+    retry_after_commit(analysis_id, run, attempt + 1, delay)
+    db.session.commit()
+    events.publish(analysis.session_id, run, "progress", {
+        "imageId": analysis_id, "status": "queued", "retryInSeconds": round(delay),
+        "message": f"{failure} Trying again in {round(delay)} s.",
+    })
 
 
 def _move(analysis_id: str, run: int, source: AnalysisStatus, target: AnalysisStatus) -> bool:

@@ -15,7 +15,12 @@ from app.providers.registry import all_providers
 
 
 class PhotoFailed(Exception):
-    """A photo that cannot be described, with a reason a person can act on."""
+    """A photo that cannot be described, with a reason a person can act on; `retryable` when trying again later
+    may work (the AI service was busy or down), with its advice in seconds on when."""
+
+    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable, self.retry_after = retryable, retry_after
 
 
 def analyzer_name() -> str:
@@ -68,7 +73,7 @@ def _ask_gemini(photo, room, context: ListingContext) -> dict:
     try:
         return gemini.read_answer(provider.generate_content(model, gemini.request_body(photo, room, context)))
     except ProviderError as error:
-        raise PhotoFailed(str(error)) from None
+        raise PhotoFailed(str(error), error.retryable, error.retry_after) from None
 
 
 def quality(measured: Measurements) -> dict:

@@ -169,20 +169,31 @@ def _enqueue_after_commit(analysis_id: str, run: int) -> None:
     after_commit(_Enqueue(analysis_id, run))
 
 
+def retry_after_commit(analysis_id: str, run: int, attempt: int, delay: float) -> None:
+    """Queue attempt number `attempt` of a photo's description `delay` seconds after the commit."""
+    after_commit(_Enqueue(analysis_id, run, attempt, delay))
+
+
 @dataclass(frozen=True)
 class _Enqueue:
-    """Queue one photo's job once the reserving transaction has committed."""
+    """Queue one photo's job once the reserving (or retry-recording) transaction has committed."""
 
     analysis_id: str
     run: int
+    attempt: int = 1
+    delay: float = 0
 
     def __call__(self) -> None:
+        job_id = f"analysis-{self.analysis_id}-{self.run}" + (f"-{self.attempt}" if self.attempt > 1 else "")
+        options = dict(job_id=job_id, job_timeout=current_app.config["JOB_TIMEOUT"], result_ttl=600,
+                       failure_ttl=24 * 3600, description=f"describe photo {self.analysis_id}")
+        queue = redis_queues.queue("default")
         try:
-            redis_queues.queue("default").enqueue(
-                JOB_FUNCTION, self.analysis_id, self.run, job_id=f"analysis-{self.analysis_id}-{self.run}",
-                job_timeout=current_app.config["JOB_TIMEOUT"], result_ttl=600, failure_ttl=24 * 3600,
-                description=f"describe photo {self.analysis_id}",
-            )
+            if self.delay:
+                queue.enqueue_in(timedelta(seconds=self.delay), JOB_FUNCTION, self.analysis_id, self.run, self.attempt,
+                                 **options)
+            else:
+                queue.enqueue(JOB_FUNCTION, self.analysis_id, self.run, **options)
         except RedisError:
             # The row stays queued; the sweeper fails and refunds it once it is overdue.
             log.warning("could not queue photo %s for description", self.analysis_id, exc_info=True)
