@@ -31,22 +31,22 @@ def register_blueprints(app) -> None:
     from app.admin.routes import bp as admin_bp
     from app.analysis.api import bp as analysis_api_bp
     from app.analysis.routes import bp as analysis_bp
-    from app.exports.routes import bp as exports_bp
+    from app.api.images import bp as images_api_bp
+    from app.api.upstream_callbacks import bp as upstreams_bp
     from app.apidocs.routes import bp as apidocs_bp
     from app.auth.routes import bp as auth_bp
     from app.compat.fal.routes import bp as fal_bp
     from app.compat.nanobanana.routes import bp as nanobanana_bp
     from app.compat.process_image.routes import bp as process_image_bp
-    from app.flows.routes import bp as flows_bp
-    from app.generations.routes import bp as generations_bp
+    from app.exports.routes import bp as exports_bp
     from app.health.routes import bp as health_bp
-    from app.images.api import bp as images_api_bp
-    from app.images.routes import bp as images_bp
     from app.live.routes import bp as live_bp
-    from app.projects.routes import bp as projects_bp
-    from app.providers.routes import bp as upstreams_bp
-    from app.studio.routes import bp as studio_bp
-    from app.versions.routes import bp as versions_bp
+    from app.pages.flows import bp as flows_bp
+    from app.pages.generations import bp as generations_bp
+    from app.pages.listings import bp as projects_bp
+    from app.pages.photos import bp as images_bp
+    from app.pages.studio import bp as studio_bp
+    from app.pages.versions import bp as versions_bp
     from app.webhooks.routes import bp as webhooks_bp
 
     blueprints = (

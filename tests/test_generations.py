@@ -7,12 +7,12 @@ from PIL import Image as PILImage
 from sqlalchemy.orm import Session
 
 from app.extensions import db, redis_queues
-from app.generations import routes as generation_routes
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
 from app.images.service import upload_image
 from app.images.storage import storage
+from app.pages import generations as generation_routes
 from tests.factories import photo_bytes
 
 

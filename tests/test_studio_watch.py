@@ -9,7 +9,7 @@ from app.credits.models import LedgerKind
 from app.extensions import db
 from app.generations import progress
 from app.generations.models import Generation, GenerationStatus
-from app.studio import routes as studio_routes
+from app.pages import studio as studio_routes
 from app.studio import service as studio_service
 from app.studio.models import SavedPreset
 from tests import factories

@@ -8,7 +8,7 @@ from htmx_flask import make_response
 from app.errors import ApiError
 from app.extensions import db
 from app.generations import progress
-from app.generations.routes import sse_event
+from app.pages.generations import sse_event
 from app.projects.models import Project
 from app.projects.service import get_project_for_user
 from app.studio import cards, saved, service

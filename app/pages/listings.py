@@ -7,8 +7,8 @@ from app.catalog.presets import PRESETS
 from app.errors import ApiError
 from app.extensions import db
 from app.generations.samples import rendered_sample_key, sample_photo
-from app.images.routes import grid_context
 from app.listings import service as listings
+from app.pages.photos import grid_context
 from app.projects import service
 
 bp = Blueprint("projects", __name__)

@@ -7,7 +7,7 @@ from app.auth.api import api_key_required, json_body, optional_json_body
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.flows import service
-from app.flows.serializers import flow_counts, flow_json, flows_json
+from app.generations.flow_serializers import flow_counts, flow_json, flows_json
 from app.generations.serializers import generation_json
 from app.generations.service import flow_timeline, list_generations
 from app.images.serializers import image_json

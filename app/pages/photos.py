@@ -18,11 +18,12 @@ from app.errors import ApiError
 from app.extensions import db
 from app.generations.estimates import queue_estimates
 from app.generations.service import generations_for_image, preset_offers
-from app.images import listing, service
+from app.images import service
 from app.images.storage import storage, verify
+from app.listings import photos as listing
 from app.projects.service import get_project_for_user
-from app.versions import service as versions
 from app.studio.service import card_states
+from app.versions import service as versions
 
 bp = Blueprint("images", __name__)
 

@@ -1,0 +1,1 @@
+"""JSON views that compose several features: one module per blueprint, named after the surface."""
