@@ -1,5 +1,7 @@
 """Operator commands: `flask up`, `flask create-admin`, `flask create-api-key --project 1`, …"""
+import os
 import secrets
+import subprocess
 import threading
 
 import click
@@ -10,6 +12,7 @@ from flask_migrate import upgrade
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.cli_credits import credits_group
+from app.config import PROJECT_ROOT
 from app.errors import ApiError
 from app.extensions import db
 from app.projects import service as project_service
@@ -93,10 +96,11 @@ def create_api_key(project_id, name, expires_in_days, rate_limit):
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="exit when the queues are empty")
 def worker(burst):
-    """Run an RQ worker on the high, default and low queues."""
-    from jobs.worker import run_worker
+    """Run an RQ worker on the high, default and low queues (`python -m jobs.worker`, as `flask up` does)."""
+    from app.supervisor import WORKER_ENV, worker_command
 
-    run_worker(current_app._get_current_object(), burst=burst)
+    # The worker creates its own app; importing it here would tie the app factory to the worker's.
+    raise SystemExit(subprocess.call(worker_command(burst), cwd=PROJECT_ROOT, env={**os.environ, **WORKER_ENV}))
 
 
 @click.command("sweep")

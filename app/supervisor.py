@@ -17,6 +17,11 @@ STOP_TIMEOUT = 15
 WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "536870912"}
 
 
+def worker_command(burst: bool = False) -> list[str]:
+    """An RQ worker process; it creates the app itself (`jobs/worker.py`)."""
+    return [sys.executable, "-m", "jobs.worker", *(["--burst"] if burst else [])]
+
+
 def gunicorn_command(config) -> list[str]:
     """gevent workers hold many open SSE streams each, at the cost of one greenlet per stream; https with TLS files."""
     tls = ["--certfile", config["TLS_CERT_FILE"], "--keyfile", config["TLS_KEY_FILE"]] if config.get("TLS_CERT_FILE") else []
@@ -55,7 +60,7 @@ def run_everything(config) -> None:
     worker_env = {**os.environ, **WORKER_ENV}
     for _ in range(config["WORKERS"]):
         children.append(
-            subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=PROJECT_ROOT, env=worker_env, start_new_session=True)
+            subprocess.Popen(worker_command(), cwd=PROJECT_ROOT, env=worker_env, start_new_session=True)
         )
     children.append(subprocess.Popen([sys.executable, "-m", "jobs.cron"], cwd=PROJECT_ROOT, start_new_session=True))
     if config["MCP_PORT"]:

@@ -8,12 +8,12 @@ from app.auth.api import api_key_required, json_body
 from app.credits.service import InsufficientCredits
 from app.errors import ApiError
 from app.extensions import csrf, db
+from app.sse import SSE_HEADERS
 
 bp = Blueprint("analysis_api", __name__)
 csrf.exempt(bp)
 
 SINGLE_WAIT_SECONDS = 120
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @bp.errorhandler(InsufficientCredits)

@@ -10,6 +10,7 @@ from app.errors import ApiError
 from app.extensions import db
 from app.images.service import list_images
 from app.projects.service import get_project_for_user
+from app.sse import SSE_HEADERS
 
 bp = Blueprint("analysis", __name__)
 CONTEXT_FIELDS = ("address", "city", "bedrooms", "styleKeywords", "brandVoice")
@@ -70,8 +71,7 @@ def events(project_id: int, session_id: str):
         return f"card-{analysis.id}", html
 
     body = stream_with_context(stream.follow(session_key, run, cursor, render=render))
-    return Response(body, mimetype="text/event-stream", headers={"Cache-Control": "no-cache",
-                                                                 "X-Accel-Buffering": "no"})
+    return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 @bp.post("/projects/<id:project_id>/describe/<session_id>/photos/<analysis_id>")

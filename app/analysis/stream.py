@@ -6,6 +6,7 @@ import time
 from redis.exceptions import RedisError
 
 from app.analysis import events
+from app.sse import sse_event
 
 log = logging.getLogger(__name__)
 
@@ -15,14 +16,6 @@ READ_BLOCK_MS = 4000
 # A stream is closed after this long; the client reconnects with Last-Event-ID and loses nothing.
 MAX_STREAM_SECONDS = 900
 RETRY_MS = 3000
-
-
-def sse(event_id: str | None, name: str, data: str) -> str:
-    """One event: id, event name, and every line of the payload with its own data: prefix."""
-    lines = [f"id: {event_id}"] if event_id else []
-    lines.append(f"event: {name}")
-    lines += [f"data: {line}" for line in data.splitlines() or [""]]
-    return "\n".join(lines) + "\n\n"
 
 
 def follow(session_id: str, run: int, after: str, render=None):
@@ -51,9 +44,9 @@ def follow(session_id: str, run: int, after: str, render=None):
             if event_run != run:
                 continue
             if render is None:
-                yield sse(event_id, name, json.dumps(data))
+                yield sse_event(name, json.dumps(data), event_id)
             else:
-                yield sse(event_id, *render(name, data))
+                yield sse_event(*render(name, data), event_id)
             if name == "complete":
                 return
 

@@ -18,6 +18,7 @@ from app.idempotency.api import idempotent
 from app.images.service import get_image_for_user
 from app.pagination import flag, page_params, page_response
 from app.projects.service import get_project_for_user
+from app.sse import SSE_HEADERS, sse_event
 from app.versions import service as versions
 
 bp = Blueprint("generations", __name__)
@@ -118,14 +119,7 @@ def events(generation_id: str):
         finally:
             listener.close()
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
-
-
-def sse_event(name: str, html: str) -> str:
-    """One server-sent event; every line of the payload gets its own data: prefix."""
-    data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
-    return f"event: {name}\n{data}\n\n"
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 @bp.post("/generations/<generation_id>/cancel")

@@ -8,9 +8,9 @@ from htmx_flask import make_response
 from app.errors import ApiError
 from app.extensions import db
 from app.generations import progress
-from app.pages.generations import sse_event
 from app.projects.models import Project
 from app.projects.service import get_project_for_user
+from app.sse import SSE_HEADERS, sse_event
 from app.studio import cards, saved, service
 
 bp = Blueprint("studio", __name__)
@@ -142,8 +142,7 @@ def events(project_id: int):
         finally:
             listener.close()
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 def _changes(project_id: int, sent: dict[str, str]) -> tuple[str, bool]:

@@ -13,8 +13,6 @@ from app.versions import service
 bp = Blueprint("versions", __name__)
 # What made a version (a generation, or None for the original), in an agent's words, on every page.
 bp.add_app_template_filter(service.made_by, "made_by")
-STATUS_WORDS = {"queued": "Waiting", "processing": "Working", "succeeded": "Done", "failed": "Failed", "canceled": "Canceled"}
-bp.add_app_template_filter(lambda status: STATUS_WORDS.get(status, status), "status_word")
 
 
 @bp.post("/images/<image_id>/keep")

@@ -19,6 +19,7 @@ from app.extensions import csrf, db
 from app.generations import progress
 from app.generations.models import Generation
 from app.idempotency.api import idempotent
+from app.sse import SSE_HEADERS
 
 bp = Blueprint("fal", __name__, url_prefix="/fal/queue")
 
@@ -97,8 +98,7 @@ def status_stream(app_id: str, request_id: str):
         finally:
             listener.close()
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
 @bp.put(f"{REQUEST}/cancel")
