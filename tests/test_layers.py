@@ -1,114 +1,101 @@
-"""Imports point one way (ARCHITECTURE.md): leaves → foundation → models → services → web and jobs.
+"""Imports point one way (ARCHITECTURE.md): leaves → foundation → models → features → surfaces → entry.
 
-The test reads every module's imports with ast, so a new import against the direction, or a
-new knot between feature packages, fails here before it tangles the code.
+`tests/import_graph.py` reads every import of app/, jobs/ and wsgi.py (absolute, relative,
+`importlib.import_module`, inside functions); a new import against the written direction, or a
+new knot between packages, fails here before it tangles the code. The last tests run the same
+check on a copy of the tree with one violation injected, to show each kind is seen.
 """
-import ast
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.import_graph import cycles, drawing_mismatches, package_cycles, problems
+
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("leaf", "foundation", "model", "service", "entry")
 
-LEAF_PACKAGES = ("app.catalog", "app.imaging")
-FOUNDATION = {
-    "app.after_commit", "app.config", "app.database", "app.embedded", "app.errors", "app.extensions", "app.guards", "app.logs",
-    "app.outbound", "app.pagination", "app.timeutil", "app.urls",
+
+def test_every_import_points_down_the_written_map():
+    assert problems(ROOT) == []
+
+
+def test_no_package_imports_another_in_a_circle():
+    assert package_cycles(ROOT) == []
+
+
+def test_the_drawing_in_architecture_md_is_the_import_graph():
+    assert drawing_mismatches(ROOT) == []
+
+
+def test_a_knot_is_found_with_every_package_in_it():
+    edges = {"a": {"b": []}, "b": {"c": []}, "c": {"a": []}, "d": {"a": []}}
+    assert cycles(edges) == [["a", "b", "c"]]
+    assert cycles({"a": {"b": []}, "b": {"c": []}}) == []
+
+
+def copy_of_the_tree(tmp_path: Path) -> Path:
+    """The product's sources and ARCHITECTURE.md under tmp_path, to break on purpose."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "app", tmp_path / "app", ignore=ignore)
+    shutil.copytree(ROOT / "jobs", tmp_path / "jobs", ignore=ignore)
+    for name in ("wsgi.py", "ARCHITECTURE.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def append(path: Path, code: str) -> None:
+    path.write_text(path.read_text() + "\n\n" + code + "\n")
+
+
+INJECTED = {
+    # A feature reaching up into a screen with a relative import.
+    "upward relative import": (
+        "app/credits/service.py", "from ..pages.listings import bp as _listing_screens",
+        "app.credits.service → app.pages.listings: feature imports surface, a layer above it",
+    ),
+    # A service loading a JSON view by name.
+    "importlib import": (
+        "app/webhooks/service.py",
+        'def _load_images_api():\n    import importlib\n    return importlib.import_module("app.api.images")',
+        "app.webhooks.service → app.api.images: feature imports surface, a layer above it",
+    ),
+    # A lower feature importing a higher one inside a function (projects sits below generations).
+    "function-level import": (
+        "app/projects/service.py",
+        "def _newest_generation():\n    from app.generations.service import list_generations\n    return list_generations",
+        "app.projects.service → app.generations.service: no arrow projects ──► generations in ARCHITECTURE.md",
+    ),
+    # The CLI running the worker in-process: app → app.cli → jobs.worker → app.
+    "cycle through entry modules": (
+        "app/cli.py", "def _worker_in_process():\n    from jobs.worker import run_worker\n    return run_worker",
+        "app.cli → jobs.worker: an entry module imports one that sits above it",
+    ),
 }
-# Modules that take requests or run work: they may import anything below them.
-ENTRY_NAMES = {"routes", "serializers", "api", "workflow"}
-ENTRY_MODULES = {"app", "app.web", "app.cli", "app.cli_credits", "app.supervisor", "app.idempotency", "wsgi"}
 
 
-def layer_of(module: str) -> str:
-    last = module.rsplit(".", 1)[-1]
-    if module.startswith(LEAF_PACKAGES) or module == "app.timeutil":
-        return "leaf"
-    if module in FOUNDATION:
-        return "foundation"
-    if module in ENTRY_MODULES or module.startswith("jobs") or last in ENTRY_NAMES:
-        return "entry"
-    if last == "models" or module == "app.models":
-        return "model"
-    return "service"
+@pytest.mark.parametrize("kind", sorted(INJECTED))
+def test_the_check_reports_each_kind_of_injected_violation(tmp_path, kind):
+    path, code, expected = INJECTED[kind]
+    tree = copy_of_the_tree(tmp_path)
+    assert problems(tree) == [] and package_cycles(tree) == []
+    append(tree / path, code)
+    assert expected in problems(tree)
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def test_the_check_reports_a_circle_through_the_entry_modules(tmp_path):
+    tree = copy_of_the_tree(tmp_path)
+    append(tree / "app/cli.py", INJECTED["cycle through entry modules"][1])
+    assert ["app", "app.cli", "jobs.worker"] in package_cycles(tree)
 
 
-def project_imports(path: Path) -> set[str]:
-    """The modules of ours that a file imports (from-imports of a package count as its modules)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            submodules = {f"{node.module}.{alias.name}" for alias in node.names} & ALL_MODULES
-            # "from app import database" imports the module app.database; "from app.x import y" imports from app.x.
-            found.update(submodules if len(submodules) == len(node.names) else {node.module, *submodules})
-    return found & ALL_MODULES
+def test_the_check_reports_a_circle_between_feature_packages(tmp_path):
+    tree = copy_of_the_tree(tmp_path)
+    append(tree / "app/projects/service.py", INJECTED["function-level import"][1])
+    knot = next(part for part in package_cycles(tree) if "app.projects" in part)
+    assert {"app.generations", "app.projects"} <= set(knot)
 
 
-SOURCES = sorted([*ROOT.glob("app/**/*.py"), *ROOT.glob("jobs/**/*.py"), ROOT / "wsgi.py"])
-ALL_MODULES = {module_name(path) for path in SOURCES}
-IMPORTS = {module_name(path): project_imports(path) for path in SOURCES}
-
-
-def feature(module: str) -> str | None:
-    """The feature package of a module below the entry layer (app.generations.service → generations)."""
-    parts = module.split(".")
-    if len(parts) < 3 or parts[0] != "app" or layer_of(module) not in ("model", "service"):
-        return None
-    return parts[1]
-
-
-@pytest.mark.parametrize("module", sorted(IMPORTS))
-def test_imports_point_down(module):
-    mine = LAYERS.index(layer_of(module))
-    upward = [name for name in IMPORTS[module] if LAYERS.index(layer_of(name)) > mine and name != module]
-    leaf_to_leaf = layer_of(module) == "leaf" and any(layer_of(name) != "leaf" for name in IMPORTS[module])
-    assert not upward, f"{module} ({layer_of(module)}) imports {upward} from a layer above it"
-    assert not leaf_to_leaf, f"{module} is a leaf and may import only other leaves"
-
-
-def test_feature_packages_below_the_entry_layer_form_no_cycle():
-    edges: dict[str, set[str]] = {}
-    for module, names in IMPORTS.items():
-        source = feature(module)
-        for name in names:
-            target = feature(name)
-            if source and target and target != source:
-                edges.setdefault(source, set()).add(target)
-    cycle = find_cycle(edges)
-    assert cycle is None, f"feature packages import each other in a knot: {' → '.join(cycle)}"
-
-
-def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
-    """One cycle of the directed graph as a path (first node repeated at the end), or None."""
-    visiting, done = [], set()
-
-    def visit(node):
-        if node in visiting:
-            return visiting[visiting.index(node):] + [node]
-        if node in done:
-            return None
-        visiting.append(node)
-        for target in sorted(edges.get(node, ())):
-            cycle = visit(target)
-            if cycle:
-                return cycle
-        visiting.pop()
-        done.add(node)
-        return None
-
-    return next((cycle for node in sorted(edges) if (cycle := visit(node))), None)
-
-
-def test_the_check_itself_finds_a_knot():
-    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-    assert find_cycle({"a": {"b"}, "b": {"c"}}) is None
+def test_a_module_the_map_does_not_place_is_reported(tmp_path):
+    tree = copy_of_the_tree(tmp_path)
+    (tree / "app/helpers.py").write_text('"""Somewhere to put things."""\n')
+    assert "app.helpers has no layer in the map" in problems(tree)
