@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.cli_credits import credits_group
+from app.cli_routes import routes_table_command
 from app.config import PROJECT_ROOT
 from app.errors import ApiError
 from app.extensions import db
@@ -20,7 +21,8 @@ from app.projects.models import Project
 
 
 def register_commands(app) -> None:
-    commands = (up, create_admin, create_user, create_project, create_api_key, worker, sweep, mcp_server, credits_group)
+    commands = (up, create_admin, create_user, create_project, create_api_key, worker, sweep, mcp_server, credits_group,
+                routes_table_command)
     for command in commands:
         app.cli.add_command(command)
 

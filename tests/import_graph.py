@@ -17,7 +17,7 @@ FOUNDATION = {
 }
 SURFACE_PACKAGES = ("app.pages", "app.api", "jobs")
 # Entry modules top to bottom: each may import only the ones after it (and any layer below).
-ENTRY_ORDER = ("wsgi", "jobs.worker", "jobs.cron", "app", "app.cli", "app.web", "app.cli_credits", "app.supervisor")
+ENTRY_ORDER = ("wsgi", "jobs.worker", "jobs.cron", "app", "app.cli", "app.web", "app.cli_credits", "app.cli_routes", "app.supervisor")
 ARROW_LINE = re.compile(r"^\s*(\w+) ─*► ([^(]*)")
 
 
@@ -216,4 +216,33 @@ def drawing_mismatches(root: Path) -> list[str]:
     for source, targets in sorted(arrows.items()):
         found += [f"{source.removeprefix('app.')} ──► {target.removeprefix('app.')} is drawn but no module imports it"
                   for target in sorted(targets) if target not in edges.get(source, {})]
+    return found
+
+
+ROW_LAYERS = {"entry": "entry", "surfaces": "surface", "features": "feature", "models": "model",
+              "foundation": "foundation", "leaves": "leaf"}
+
+
+def layer_rows(root: Path) -> dict[str, str]:
+    """The text of each row of the layer drawing in ARCHITECTURE.md, by layer."""
+    block = (root / "ARCHITECTURE.md").read_text().split("<!-- layers -->", 2)[1]
+    rows, current = {}, None
+    for line in block.splitlines():
+        label = line[:14].strip()
+        if label in ROW_LAYERS:
+            current = ROW_LAYERS[label]
+        if current:
+            rows[current] = rows.get(current, "") + " " + line[14:]
+    return rows
+
+
+def top_level_modules_drawn_elsewhere(root: Path) -> list[str]:
+    """Modules directly under app/ whose file name is missing from the row of their layer in the drawing."""
+    graph = import_graph(root)
+    packages, rows = packages_of(graph), layer_rows(root)
+    found = []
+    for path in sorted((root / "app").glob("*.py")):
+        layer = layer_of(module_name(root, path), packages)
+        if not re.search(rf"(?<![\w/]){re.escape(path.name)}", rows.get(layer, "")):
+            found.append(f"app/{path.name} ({layer}) is not in the {layer} row of the layer drawing")
     return found

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.import_graph import cycles, drawing_mismatches, package_cycles, problems
+from tests.import_graph import (
+    cycles,
+    drawing_mismatches,
+    package_cycles,
+    problems,
+    top_level_modules_drawn_elsewhere,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,6 +31,10 @@ def test_no_package_imports_another_in_a_circle():
 
 def test_the_drawing_in_architecture_md_is_the_import_graph():
     assert drawing_mismatches(ROOT) == []
+
+
+def test_every_top_level_module_is_drawn_on_its_layer():
+    assert top_level_modules_drawn_elsewhere(ROOT) == []
 
 
 def test_a_knot_is_found_with_every_package_in_it():
