@@ -114,8 +114,8 @@ class Answer:
 def post(url: str, *, body: bytes, headers: dict, timeout: float = 15.0, max_bytes: int = 4096) -> Answer:
     """POST body to an http(s) URL on the public internet and return the answer; a redirect is an answer, not followed.
 
-    OutboundRefused when the URL breaks a rule; OutboundError (retryable) when the connection fails or the
-    answer takes longer than timeout. The body read back is cut off at max_bytes.
+    OutboundRefused when the URL breaks a rule; OutboundError when the connection fails (retryable unless the
+    certificate could not be verified) or the answer takes longer than timeout. The body read back is cut off at max_bytes.
     """
     deadline = time.monotonic() + timeout
     target = check_url(url)
@@ -129,7 +129,7 @@ def post(url: str, *, body: bytes, headers: dict, timeout: float = 15.0, max_byt
                 allow_redirects=False,
             )
         except requests.RequestException as error:
-            raise post_failure(target, error) from None
+            raise network_failure(target.where, error) from None
         with response:
             return Answer(response.status_code, read_some(response, max_bytes, deadline))
 
@@ -146,15 +146,6 @@ def read_some(response: requests.Response, max_bytes: int, deadline: float) -> b
     except (requests.RequestException, urllib3.exceptions.HTTPError):
         pass  # the status already arrived; a body cut short is still an answer
     return bytes(body)
-
-
-def post_failure(target: Target, error: Exception) -> OutboundError:
-    """The OutboundError for a POST that got no answer, without the URL's query."""
-    if isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-        return OutboundError(f"{target.where} did not answer in time.", retryable=True)
-    if isinstance(error, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
-        return OutboundError(f"{target.where}: its secure connection (certificate) could not be verified.", True)
-    return OutboundError(f"{target.where} could not be reached ({type(error).__name__}).", retryable=True)
 
 
 def check_url(url: str) -> Target:
@@ -254,7 +245,7 @@ def send(session: requests.Session, target: Target, deadline: float) -> requests
         )
     except requests.RequestException as error:
         # "from None": the library's exception text holds the full URL, query included.
-        raise failure(target, error) from None
+        raise network_failure(cannot(target), error) from None
     status = response.status_code
     if 200 <= status < 300 or status in REDIRECT_STATUSES:
         return response
@@ -278,7 +269,7 @@ def read_body(response: requests.Response, target: Target, max_bytes: int, deadl
                 if time.monotonic() > deadline:
                     raise OutboundError(f"{cannot(target)}: it took too long to send.", retryable=True)
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-            raise failure(target, error) from None
+            raise network_failure(cannot(target), error) from None
     return bytes(body)
 
 
@@ -286,13 +277,19 @@ def too_large(target: Target, max_bytes: int) -> OutboundError:
     return OutboundError(f"{cannot(target)}: it is larger than the limit of {max_bytes:,} bytes.", False)
 
 
-def failure(target: Target, error: Exception) -> OutboundError:
-    """The OutboundError for a network failure, worded for a person and without the URL's query."""
+def network_failure(subject: str, error: Exception) -> OutboundError:
+    """The OutboundError for a request that got no answer (fetch or POST), worded for a person, without the query.
+
+    A certificate that fails verification is not retryable: it is the server's setup (expired, self-signed,
+    issued for another name) or someone in between, and it is the same on every attempt a retry schedule
+    would make; the person who can fix it hears at once instead of after the last retry, and the request
+    is not offered again to a host whose identity could not be checked.
+    """
     if isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError)):
-        return OutboundError(f"{cannot(target)}: it took too long to answer.", retryable=True)
+        return OutboundError(f"{subject}: it took too long to answer.", retryable=True)
     if isinstance(error, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
-        return OutboundError(f"{cannot(target)}: its secure connection (certificate) could not be verified.", False)
-    return OutboundError(f"{cannot(target)}: the connection failed ({type(error).__name__}).", retryable=True)
+        return OutboundError(f"{subject}: its secure connection (certificate) could not be verified.", False)
+    return OutboundError(f"{subject}: the connection failed ({type(error).__name__}).", retryable=True)
 
 
 def cannot(target: Target) -> str:

@@ -325,3 +325,12 @@ def test_https_refuses_a_certificate_nobody_vouches_for(app, tls_upstream):
     app.config["OUTBOUND_ALLOWLIST"] = ("localhost",)
     with pytest.raises(OutboundError, match="could not be verified"):
         fetch(f"https://localhost:{server.server_port}/photo.jpg", max_bytes=100_000)
+
+
+def test_a_callback_to_a_certificate_that_fails_the_check_is_not_retried(app, tls_upstream):
+    """fetch and post share one classifier: an unverifiable certificate is the same on every retry."""
+    server, _ = tls_upstream
+    app.config["OUTBOUND_ALLOWLIST"] = ("localhost",)
+    with pytest.raises(OutboundError, match="could not be verified") as caught:
+        outbound.post(f"https://localhost:{server.server_port}/hooks", body=b"{}", headers={})
+    assert caught.value.retryable is False

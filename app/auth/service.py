@@ -13,7 +13,7 @@ from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
 from app.projects.models import Project
-from app.projects.service import create_workspace
+from app.projects.service import create_workspace, get_in_project
 from app.timeutil import utcnow
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -129,9 +129,7 @@ def record_key_use(key_id: int) -> None:
 
 def revoke_api_key(project: Project, key_id: int) -> ApiKey:
     """Revoke one of the project's keys (404 for a key of another project)."""
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.project_id == project.id))
-    if key is None:
-        raise ApiError("API key not found.", status=404, code="not_found")
+    key = get_in_project(project, ApiKey, key_id, not_found="API key not found.")
     key.revoked_at = key.revoked_at or utcnow()
     return key
 

@@ -9,7 +9,7 @@ from app.images.aliases import validate_alias
 from app.images.models import Image
 from app.pagination import Page, paginate
 from app.projects.models import Project
-from app.projects.service import get_for_user
+from app.projects.service import get_for_user, get_in_project
 
 MAX_ALIASES = MAX_FLOW_ALIASES
 
@@ -28,10 +28,7 @@ def create_flow(project: Project, meta: dict | None = None, aliases: dict | None
 
 def get_flow(project: Project, flow_id) -> Flow:
     """A flow of the project; 404 'Flow not found' otherwise."""
-    flow = db.session.scalar(sa.select(Flow).where(Flow.id == str(flow_id), Flow.project_id == project.id))
-    if flow is None:
-        raise ApiError("Flow not found", status=404, code="not_found")
-    return flow
+    return get_in_project(project, Flow, str(flow_id), not_found="Flow not found")
 
 
 def list_flows(project: Project, limit: int, offset: int) -> Page:

@@ -27,7 +27,7 @@ from app.images.service import delete_image
 from app.imaging.geometry import RESOLUTIONS
 from app.pagination import count_per, paginate
 from app.projects.models import Project
-from app.projects.service import get_for_user
+from app.projects.service import get_for_user, get_in_project
 from app.providers import routing
 from app.providers.base import ProviderRefused, ProviderRequest
 from app.providers.registry import get_provider, model_prices, provider_for_model
@@ -214,13 +214,8 @@ def _resolve_references(project: Project, reference_ids: list, flow) -> list[Ima
 
 def get_generation(project: Project, generation_id: str, include_deleted: bool = False) -> Generation:
     """A generation of the project (soft-deleted ones only when asked); 404 otherwise."""
-    query = sa.select(Generation).where(Generation.id == str(generation_id), Generation.project_id == project.id)
-    if not include_deleted:
-        query = query.where(Generation.deleted_at.is_(None))
-    generation = db.session.scalar(query)
-    if generation is None:
-        raise ApiError("Generation not found", status=404, code="not_found")
-    return generation
+    live = () if include_deleted else (Generation.deleted_at.is_(None),)
+    return get_in_project(project, Generation, str(generation_id), *live, not_found="Generation not found")
 
 
 def count_by_flow(flow_ids: list[str]) -> dict[str, int]:

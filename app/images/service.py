@@ -15,7 +15,7 @@ from app.imaging.errors import ImageRejected
 from app.imaging.io import NOT_AN_IMAGE, encode_image, load_photo, make_thumbnail
 from app.pagination import count_per, paginate
 from app.projects.models import Project
-from app.projects.service import get_for_user
+from app.projects.service import get_for_user, get_in_project
 from app.timeutil import utcnow
 
 MAX_POSITION = 1_000_000  # a place in a listing's order (the column is a 32-bit integer on PostgreSQL)
@@ -129,13 +129,8 @@ def store_image_files(project: Project, image: Image, data: bytes, pixels) -> No
 
 def get_image(project: Project, image_id: str, include_deleted: bool = False) -> Image:
     """A live image of the project (soft-deleted ones only when asked); 404 'Image not found' otherwise."""
-    query = sa.select(Image).where(Image.id == str(image_id), Image.project_id == project.id)
-    if not include_deleted:
-        query = query.where(Image.deleted_at.is_(None))
-    image = db.session.scalar(query)
-    if image is None:
-        raise ApiError("Image not found", status=404, code="not_found")
-    return image
+    live = () if include_deleted else (Image.deleted_at.is_(None),)
+    return get_in_project(project, Image, str(image_id), *live, not_found="Image not found")
 
 
 def get_image_for_user(user, image_id: str) -> Image:

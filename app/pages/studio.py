@@ -48,10 +48,8 @@ def apply(project_id: int):
     try:
         batch = service.apply_from_form(project, current_user, request.form)
     except ApiError as error:
-        db.session.rollback()
-        if not request.htmx:
-            raise
-        return _message_in_bar(error)
+        # A photo of another workspace is refused with 404 too, and belongs in the bar like any refusal.
+        return _refusal_in_bar(error, missing_row_raises=False)
     db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))
@@ -67,10 +65,7 @@ def retry(project_id: int, generation_id: str):
     try:
         generation = service.retry_work(project, current_user, generation_id)
     except ApiError as error:
-        db.session.rollback()
-        if error.status == 404 or not request.htmx:
-            raise
-        return _message_in_bar(error)
+        return _refusal_in_bar(error)
     db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))
@@ -89,10 +84,7 @@ def save_preset(project_id: int):
     try:
         preset = service.save_from_form(project, current_user, request.form)
     except ApiError as error:
-        db.session.rollback()
-        if error.status == 404 or not request.htmx:
-            raise
-        return _message_in_bar(error)
+        return _refusal_in_bar(error)
     db.session.commit()
     return _choices(project, f"saved:{preset.id}", f"Saved “{preset.name}” for everyone in your workspace.")
 
@@ -113,6 +105,14 @@ def _choices(project: Project, checked: str | None, message: str):
     body = render_template("studio/_choices.html", project=project, bar=service.apply_bar(project, checked),
                            message=message)
     return make_response(body, trigger_after_settle={"choice-changed": True})
+
+
+def _refusal_in_bar(error: ApiError, missing_row_raises: bool = True):
+    """A refused change, rolled back: shown next to the apply bar for htmx, raised for a form post (or a 404 row)."""
+    db.session.rollback()
+    if not request.htmx or (missing_row_raises and error.status == 404):
+        raise error
+    return _message_in_bar(error)
 
 
 def _message_in_bar(error: ApiError):

@@ -48,6 +48,14 @@ def get_project_for_user(user, project_id: int) -> Project:
     return project
 
 
+def get_in_project(project: Project, model, row_id, *conditions, not_found: str):
+    """The row of a model with this id in the project; 404 with `not_found` otherwise (no hint it exists elsewhere)."""
+    row = db.session.scalar(sa.select(model).where(model.id == row_id, model.project_id == project.id, *conditions))
+    if row is None:
+        raise ApiError(not_found, status=404, code="not_found")
+    return row
+
+
 def get_for_user(user, model, row_id, *conditions, not_found: str):
     """The row of a model with id and project_id whose project is in one of the user's workspaces; 404 otherwise."""
     row = db.session.scalar(

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.outbound import OutboundError, OutboundRefused, check_url
 from app.pagination import Page, paginate
 from app.projects.models import Project, new_webhook_secret
+from app.projects.service import get_in_project
 from app.timeutil import isoformat, utcnow
 from app.webhooks.dispatch import attempt_timeout, enqueue_attempt_after_commit
 from app.webhooks.models import EXCERPT_LENGTH, DeliveryStatus, WebhookAttempt, WebhookDelivery
@@ -233,9 +234,4 @@ def list_deliveries(project: Project, limit: int = 20, offset: int = 0) -> Page:
 
 def get_delivery(project: Project, delivery_id: str) -> WebhookDelivery:
     """One delivery of the project; 404 for any other id (no hint that it exists elsewhere)."""
-    delivery = db.session.scalar(
-        sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.project_id == project.id)
-    )
-    if delivery is None:
-        raise ApiError("That callback was not found in this project.", status=404, code="not_found")
-    return delivery
+    return get_in_project(project, WebhookDelivery, delivery_id, not_found="That callback was not found in this project.")
