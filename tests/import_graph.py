@@ -5,6 +5,7 @@ violations. An import is anything that loads one of our modules: `import x`, `fr
 relative imports, `importlib.import_module("literal")`, at module level or inside a function.
 """
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -81,20 +82,31 @@ def _nearest(name: str, modules: set[str]) -> str | None:
     return name or None
 
 
+@functools.lru_cache(maxsize=None)
+def _statements(text: str, module: str, is_package: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The file's imports as (absolute base, names imported from it); a plain import has no names.
+
+    Cached by the file's text, so checking a copy of the tree parses only the files that differ.
+    """
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((_resolve(module, is_package, node), tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.Call) and _is_import_module(node.func) and node.args:
+            if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.append((node.args[0].value, ()))
+    return tuple(found)
+
+
 def imports_of(root: Path, path: Path, modules: set[str]) -> set[str]:
     """Every module of ours that one file loads, wherever the import statement sits."""
     module, found = module_name(root, path), set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(_nearest(alias.name, modules) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = _resolve(module, path.name == "__init__.py", node)
-            named = {f"{base}.{alias.name}" for alias in node.names} & modules
-            # "from app import database" loads app.database; "from app.x import y" loads app.x itself.
-            found.update(named if len(named) == len(node.names) else {_nearest(base, modules), *named})
-        elif isinstance(node, ast.Call) and _is_import_module(node.func) and node.args:
-            if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                found.add(_nearest(node.args[0].value, modules))
+    for base, names in _statements(path.read_text(), module, path.name == "__init__.py"):
+        named = {f"{base}.{name}" for name in names} & modules
+        # "from app import database" loads app.database; "from app.x import y" loads app.x itself.
+        found.update(named if names and len(named) == len(names) else {_nearest(base, modules), *named})
     return found - {None, module}
 
 

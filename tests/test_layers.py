@@ -45,7 +45,7 @@ def test_a_knot_is_found_with_every_package_in_it():
 
 def copy_of_the_tree(tmp_path: Path) -> Path:
     """The product's sources and ARCHITECTURE.md under tmp_path, to break on purpose."""
-    ignore = shutil.ignore_patterns("__pycache__")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "app", tmp_path / "app", ignore=ignore)
     shutil.copytree(ROOT / "jobs", tmp_path / "jobs", ignore=ignore)
     for name in ("wsgi.py", "ARCHITECTURE.md"):
