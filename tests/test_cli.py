@@ -1,7 +1,11 @@
 """Operator commands for scripted setups."""
+import subprocess
+import sys
+
 from app.auth.models import ApiKey, User
-from app.extensions import db
+from app.extensions import db, redis_queues
 from app.projects.models import Project
+from tests.processes import HANG_GUARD, ROOT, process_env
 
 
 def test_scripted_setup_creates_user_project_and_working_key(app, client):
@@ -30,3 +34,15 @@ def test_cli_errors_are_messages_not_tracebacks(app):
     assert "No project with id 999" in result.output
     result = runner.invoke(args=["create-user", "--email", "bad", "--password", "long enough pw"])
     assert "valid email" in result.output
+
+
+def test_flask_worker_starts_the_worker_process_which_creates_its_own_app(app, config):
+    """The CLI runs `python -m jobs.worker` instead of importing it (that import tied create_app to the worker)."""
+    job = redis_queues.queue("high").enqueue("jobs.sweeper.sweep_generations")
+    finished = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"], cwd=ROOT, env=process_env(config),
+        capture_output=True, text=True, timeout=HANG_GUARD,
+    )
+    assert finished.returncode == 0, finished.stderr
+    job.refresh()
+    assert job.is_finished, job.get_status()
