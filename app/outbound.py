@@ -115,7 +115,8 @@ def post(url: str, *, body: bytes, headers: dict, timeout: float = 15.0, max_byt
     """POST body to an http(s) URL on the public internet and return the answer; a redirect is an answer, not followed.
 
     OutboundRefused when the URL breaks a rule; OutboundError when the connection fails (retryable unless the
-    certificate could not be verified) or the answer takes longer than timeout. The body read back is cut off at max_bytes.
+    certificate could not be verified) or the answer takes longer than timeout. The body read back is cut off
+    at max_bytes.
     """
     deadline = time.monotonic() + timeout
     target = check_url(url)

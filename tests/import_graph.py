@@ -18,7 +18,10 @@ FOUNDATION = {
 }
 SURFACE_PACKAGES = ("app.pages", "app.api", "jobs")
 # Entry modules top to bottom: each may import only the ones after it (and any layer below).
-ENTRY_ORDER = ("wsgi", "jobs.worker", "jobs.cron", "app", "app.cli", "app.web", "app.cli_credits", "app.cli_routes", "app.supervisor")
+ENTRY_ORDER = (
+    "wsgi", "jobs.worker", "jobs.cron", "app", "app.cli", "app.web", "app.cli_credits", "app.cli_routes",
+    "app.supervisor",
+)
 ARROW_LINE = re.compile(r"^\s*(\w+) ─*► ([^(]*)")
 
 

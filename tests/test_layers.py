@@ -72,7 +72,9 @@ INJECTED = {
     # A lower feature importing a higher one inside a function (projects sits below generations).
     "function-level import": (
         "app/projects/service.py",
-        "def _newest_generation():\n    from app.generations.service import list_generations\n    return list_generations",
+        "def _newest_generation():\n"
+        "    from app.generations.service import list_generations\n"
+        "    return list_generations",
         "app.projects.service → app.generations.service: no arrow projects ──► generations in ARCHITECTURE.md",
     ),
     # The CLI running the worker in-process: app → app.cli → jobs.worker → app.
