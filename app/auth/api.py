@@ -4,6 +4,7 @@ import time
 from contextlib import contextmanager
 from functools import wraps
 
+import sqlalchemy as sa
 from flask import current_app, g, make_response, request
 from limits import parse as parse_limit
 
@@ -82,21 +83,44 @@ def api_key_required(view):
 
 # A busy moment skips the note (the next request of the minute writes it) rather than delaying the answer.
 BOOKKEEPING_LOCK_WAIT = 0.05
+KEY_USE_DUE = "stagecraft_key_use_due"
 
 
 @contextmanager
 def key_use_noted(key):
-    """Around a request's work: afterwards, note the key's use if the last note is over a minute old."""
-    key_id, use_is_news = key.id, key_use_is_news(key.last_used_at)
+    """Around a request's work: note the key's use (if the last note is over a minute old) in the request's one commit."""
+    note_key_use_at_commit(key)
     try:
         yield
     finally:
-        if use_is_news:
+        key_id = db.session.info.pop(KEY_USE_DUE, None)
+        if key_id is not None:  # the work committed nothing (a read, a refusal): the note is the request's one commit
             _note_key_use(key_id)
 
 
+def note_key_use_at_commit(key) -> None:
+    """Have the session's next commit note the key's use too, if the last note is over a minute old."""
+    if key_use_is_news(key.last_used_at):
+        db.session.info[KEY_USE_DUE] = key.id
+
+
+@sa.event.listens_for(sa.orm.Session, "before_commit")
+def _note_key_use_with_the_work(session) -> None:
+    """The key's last use rides in the transaction of the work it did, so a request commits once."""
+    if session.in_nested_transaction() or KEY_USE_DUE not in session.info:
+        return
+    key_id = session.info.pop(KEY_USE_DUE)
+    try:
+        with database.lock_wait(BOOKKEEPING_LOCK_WAIT), session.begin_nested():
+            record_key_use(key_id)
+    except Exception as error:
+        # Bookkeeping must never cost the caller their work: a busy moment skips the note.
+        if not database.is_busy(error):
+            raise
+
+
 def _note_key_use(key_id: int) -> None:
-    """Record the key's last use in a short transaction of its own, after the view has committed its work."""
+    """Record the key's last use in a short transaction of its own, for a request whose work committed nothing."""
     db.session.rollback()  # whatever the view left uncommitted was not meant to be kept
     try:
         with database.lock_wait(BOOKKEEPING_LOCK_WAIT):
