@@ -15,6 +15,7 @@ from app.compat.process_image import service as process_image
 from app.exports.service import start_export
 from app.extensions import db
 from app.flows import service as flows
+from app.generations import lifecycle
 from app.generations.service import create_generation
 from app.generations.spec import GenerationSpec
 from app.images.aliases import set_project_alias
@@ -53,6 +54,20 @@ def own_rows(app, user, project) -> dict:
     }
 
 
+def add_finished_work(project, image_id: str, run_jobs) -> None:
+    """Work in every end state the pages show: a finished and a canceled edit, described photos, a built zip."""
+    finished = process_image.prepare(project, "enhance", image_id=image_id)
+    process_image.process(finished)
+    canceled = process_image.prepare(project, "brighten", image_id=image_id)
+    canceled_generation = process_image.process(canceled)
+    session = analysis.create_session(project, ListingContext(address="12 Oak Lane"))
+    analysis.start_run(session, [analysis.add_project_image(project, session, image_id)], None)
+    db.session.commit()
+    lifecycle.request_cancel(canceled_generation)
+    db.session.commit()
+    run_jobs()
+
+
 def walk_order(routes: list[Route]) -> list[Route]:
     """Reads first, then writes, then the lines that delete, revoke or log out what later lines use."""
 
@@ -68,7 +83,9 @@ def walk_order(routes: list[Route]) -> list[Route]:
 def request_line(route: Route, values: dict, page_client, admin_client, api_key: str, headers=None):
     """Send one line as its surface's caller does: a page as A, an admin line as an admin, an API line with A's key."""
     path, body = fill(route, values)
-    g.pop("_login_user", None)  # requests share the test's app context; each must load its own caller
+    # Requests share the test's app context: each starts, as in production, with its own session and caller.
+    db.session.remove()
+    g.pop("_login_user", None)
     client = admin_client if route.surface == ADMIN else page_client
     sent_headers = {**(key_headers(path, api_key) if route.surface == API else {}), **(headers or {})}
     if route.endpoint == "analysis_api.upload":

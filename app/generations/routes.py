@@ -73,7 +73,8 @@ def detail(generation_id: str):
 
 
 def _render_generation(template: str, generation: Generation, source=None) -> str:
-    """A generation's page or fragment, with its estimate worked out here so the template does no I/O."""
+    """A generation's page or fragment, with its outputs and estimate read here so the template does no I/O."""
+    generation = db.session.get(Generation, generation.id, options=[service.WITH_OUTPUTS], populate_existing=True)
     source = source or _first_reference(generation)
     return render_template(
         template, generation=generation, source=source, estimates=queue_estimates([generation]),

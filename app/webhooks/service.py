@@ -235,6 +235,7 @@ def get_delivery(project: Project, delivery_id: str) -> WebhookDelivery:
     """One delivery of the project; 404 for any other id (no hint that it exists elsewhere)."""
     delivery = db.session.scalar(
         sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.project_id == project.id)
+        .options(sa.orm.selectinload(WebhookDelivery.attempts)).execution_options(populate_existing=True)
     )
     if delivery is None:
         raise ApiError("That callback was not found in this project.", status=404, code="not_found")
