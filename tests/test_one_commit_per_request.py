@@ -85,6 +85,7 @@ def test_an_api_create_with_an_idempotency_key_commits_once(api_client, project)
         first = api_client.post("/api/v1/generations", json=body, headers={"Idempotency-Key": "order-1"})
     assert first.status_code == 201
     assert len(commits) == 1
+    assert db.session.scalar(sa.select(ApiKey.last_used_at)) is not None  # the key's use rode in that commit
     with counted_commits() as commits:
         again = api_client.post("/api/v1/generations", json=body, headers={"Idempotency-Key": "order-1"})
     assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
