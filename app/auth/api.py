@@ -111,10 +111,10 @@ def _note_key_use_with_the_work(session) -> None:
         return
     key_id = session.info.pop(KEY_USE_DUE)
     try:
-        with database.lock_wait(BOOKKEEPING_LOCK_WAIT), session.begin_nested():
+        with database.lock_wait(BOOKKEEPING_LOCK_WAIT):
             record_key_use(key_id)
     except Exception as error:
-        # Bookkeeping must never cost the caller their work: a busy moment skips the note.
+        # Only a work that wrote nothing yet waits for the lock here; when it is busy, the note is skipped.
         if not database.is_busy(error):
             raise
 
