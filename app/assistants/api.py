@@ -5,8 +5,7 @@ writes the database like a request would, and answers with plain dicts an assist
 """
 from flask import current_app
 
-from app.auth.api import note_key_use_at_commit
-from app.auth.service import find_api_key
+from app.auth.service import find_api_key, note_key_use_at_commit
 from app.catalog.limits import MAX_PROMPT_LENGTH
 from app.credits import service as credits
 from app.errors import ApiError

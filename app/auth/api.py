@@ -4,12 +4,13 @@ import time
 from contextlib import contextmanager
 from functools import wraps
 
-import sqlalchemy as sa
 from flask import current_app, g, make_response, request
 from limits import parse as parse_limit
 
 from app import database
-from app.auth.service import find_api_key, key_use_is_news, record_key_use
+from app.auth.service import (
+    BOOKKEEPING_LOCK_WAIT, KEY_USE_DUE, find_api_key, note_key_use_at_commit, record_key_use,
+)
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, limiter
@@ -81,9 +82,6 @@ def api_key_required(view):
     return wrapper
 
 
-# A busy moment skips the note (the next request of the minute writes it) rather than delaying the answer.
-BOOKKEEPING_LOCK_WAIT = 0.05
-KEY_USE_DUE = "stagecraft_key_use_due"
 
 
 @contextmanager
@@ -96,27 +94,6 @@ def key_use_noted(key):
         key_id = db.session.info.pop(KEY_USE_DUE, None)
         if key_id is not None:  # the work committed nothing (a read, a refusal): the note is the request's one commit
             _note_key_use(key_id)
-
-
-def note_key_use_at_commit(key) -> None:
-    """Have the session's next commit note the key's use too, if the last note is over a minute old."""
-    if key_use_is_news(key.last_used_at):
-        db.session.info[KEY_USE_DUE] = key.id
-
-
-@sa.event.listens_for(sa.orm.Session, "before_commit")
-def _note_key_use_with_the_work(session) -> None:
-    """The key's last use rides in the transaction of the work it did, so a request commits once."""
-    if session.in_nested_transaction() or KEY_USE_DUE not in session.info:
-        return
-    key_id = session.info.pop(KEY_USE_DUE)
-    try:
-        with database.lock_wait(BOOKKEEPING_LOCK_WAIT):
-            record_key_use(key_id)
-    except Exception as error:
-        # Only a work that wrote nothing yet waits for the lock here; when it is busy, the note is skipped.
-        if not database.is_busy(error):
-            raise
 
 
 def _note_key_use(key_id: int) -> None:
