@@ -1,4 +1,5 @@
 """Wiring of blueprints, the login manager and template helpers."""
+import sqlalchemy as sa
 from flask import current_app, has_request_context, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import make_response
@@ -59,6 +60,7 @@ def register_blueprints(app) -> None:
     app.add_template_global(file_url)
     app.add_template_filter(status_word)
     app.context_processor(top_bar)
+    app.context_processor(load_caller)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     assets.register(app)
     # The forms offer and state the same choices and limits the checks enforce.
@@ -78,6 +80,15 @@ def top_bar() -> dict:
         return {}
     top = balance_of(current_user)
     return {"top_balance": top, "watermark_label": label_of(top[0])} if top else {"top_balance": None}
+
+
+def load_caller() -> dict:
+    """The logged-in person's row, read here when the view's commit expired it, so the layout reads no row itself."""
+    if has_request_context() and current_user.is_authenticated:
+        caller = current_user._get_current_object()
+        if sa.inspect(caller).expired_attributes:
+            db.session.refresh(caller)
+    return {}
 
 
 def favicon():

@@ -11,6 +11,7 @@ from app.generations.models import Generation, GenerationStatus
 from app.generations.spec import GenerationSpec
 from app.images.service import upload_image
 from app.projects.models import Workspace
+from app.projects.service import workspaces_for
 from tests import factories
 
 ADMIN_PAGES = ["/admin", "/admin/users", "/admin/workspaces", "/admin/ledger", "/admin/jobs"]
@@ -29,7 +30,7 @@ def admin_client(client, admin):
 
 
 def workspace_of(user) -> Workspace:
-    return db.session.get(Workspace, user.memberships[0].workspace_id)
+    return workspaces_for(user)[0]
 
 
 def ledger_rows(workspace_id: int) -> list[CreditLedger]:
@@ -76,7 +77,7 @@ def test_admin_creates_a_user_who_can_log_in(admin_client, app):
     response = admin_client.post("/admin/users", data={"email": "New@Example.com", "password": "long enough", "role": "agent"})
     assert response.status_code == 302
     created = db.session.scalar(sa.select(User).where(User.email == "new@example.com"))
-    assert created.role == "agent" and created.memberships
+    assert created.role == "agent" and workspaces_for(created)
     login = app.test_client().post("/login", data={"email": "new@example.com", "password": "long enough"})
     assert login.status_code == 302
 

@@ -23,6 +23,8 @@ for the nanobanana API, `X-API-Key` elsewhere) and read the refusal in that surf
 
 test_every_route_is_in_the_matrix fails, naming the missing (endpoint, method) pairs, until each
 route the app has is listed here, and fails on a stale line for a route that no longer exists.
+The same lines, filled with A's own rows (tests/route_walk.py: a new placeholder needs A's row in
+own_rows there too), drive the one-commit-per-request and templates-do-no-I/O tests.
 """
 import io
 import json

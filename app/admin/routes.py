@@ -198,7 +198,7 @@ def adjust_credits(workspace_id: int):
         entry = service.adjust_credits(workspace, form.get("action", ""), amount, form.get("reason", ""), current_user)
     except ApiError as error:
         db.session.rollback()
-        return _workspace_page(workspace, error.message, error.status, form)
+        return _workspace_page(service.get_workspace(workspace_id), error.message, error.status, form)
     db.session.commit()
     verb = "Granted" if entry.amount > 0 else "Deducted"
     flash(f"{verb} {abs(entry.amount)} credits; the balance is now {entry.balance_after}.")

@@ -180,8 +180,13 @@ def list_workspaces(limit: int = PAGE_SIZE, offset: int = 0) -> Page:
 
 
 def get_workspace(workspace_id: int) -> Workspace:
-    """A workspace by id; 404 otherwise."""
-    workspace = db.session.get(Workspace, workspace_id) if 0 < workspace_id <= MAX_INTEGER else None
+    """A workspace by id, read afresh with its members and projects (its page shows them); 404 otherwise."""
+    query = (
+        sa.select(Workspace).where(Workspace.id == workspace_id)
+        .options(selectinload(Workspace.memberships).selectinload(Membership.user), selectinload(Workspace.projects))
+        .execution_options(populate_existing=True)
+    )
+    workspace = db.session.scalar(query) if 0 < workspace_id <= MAX_INTEGER else None
     if workspace is None:
         raise ApiError("Workspace not found.", status=404, code="not_found")
     return workspace

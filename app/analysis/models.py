@@ -77,7 +77,7 @@ class Analysis(db.Model):
     queued_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
-    session: Mapped[AnalysisSession] = relationship(back_populates="analyses")
+    session: Mapped[AnalysisSession] = relationship(back_populates="analyses", lazy="raise")  # code uses session_id
 
     @property
     def is_uploaded(self) -> bool:

@@ -54,9 +54,11 @@ def get_session(project: Project, session_id: str) -> AnalysisSession:
 
 
 def list_sessions(project: Project, limit: int = 10) -> list[AnalysisSession]:
+    """The project's live sessions, newest first, with their photos (the list counts them)."""
     return list(db.session.scalars(
         sa.select(AnalysisSession)
         .where(AnalysisSession.project_id == project.id, AnalysisSession.expires_at > utcnow())
+        .options(sa.orm.selectinload(AnalysisSession.analyses))
         .order_by(AnalysisSession.created_at.desc()).limit(limit)
     ))
 

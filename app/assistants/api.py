@@ -5,7 +5,7 @@ writes the database like a request would, and answers with plain dicts an assist
 """
 from flask import current_app
 
-from app.auth.service import find_api_key, key_use_is_news, record_key_use
+from app.auth.service import find_api_key, note_key_use_at_commit
 from app.catalog.limits import MAX_PROMPT_LENGTH
 from app.credits import service as credits
 from app.errors import ApiError
@@ -33,8 +33,7 @@ class ToolRefusal(Exception):
 def authenticate(plaintext: str | None):
     """The API key behind a request (its use noted, at most once a minute); ApiError 401 saying why otherwise."""
     key = find_api_key(plaintext)
-    if key_use_is_news(key.last_used_at):
-        record_key_use(key.id)
+    note_key_use_at_commit(key)  # in the call's one commit, not here: a write now would hold the lock while it waits
     return key
 
 

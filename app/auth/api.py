@@ -8,7 +8,9 @@ from flask import current_app, g, make_response, request
 from limits import parse as parse_limit
 
 from app import database
-from app.auth.service import find_api_key, key_use_is_news, record_key_use
+from app.auth.service import (
+    BOOKKEEPING_LOCK_WAIT, KEY_USE_DUE, find_api_key, note_key_use_at_commit, record_key_use,
+)
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db, limiter
@@ -80,23 +82,22 @@ def api_key_required(view):
     return wrapper
 
 
-# A busy moment skips the note (the next request of the minute writes it) rather than delaying the answer.
-BOOKKEEPING_LOCK_WAIT = 0.05
 
 
 @contextmanager
 def key_use_noted(key):
-    """Around a request's work: afterwards, note the key's use if the last note is over a minute old."""
-    key_id, use_is_news = key.id, key_use_is_news(key.last_used_at)
+    """Around a request's work: note the key's use (if the last note is over a minute old) in the request's one commit."""
+    note_key_use_at_commit(key)
     try:
         yield
     finally:
-        if use_is_news:
+        key_id = db.session.info.pop(KEY_USE_DUE, None)
+        if key_id is not None:  # the work committed nothing (a read, a refusal): the note is the request's one commit
             _note_key_use(key_id)
 
 
 def _note_key_use(key_id: int) -> None:
-    """Record the key's last use in a short transaction of its own, after the view has committed its work."""
+    """Record the key's last use in a short transaction of its own, for a request whose work committed nothing."""
     db.session.rollback()  # whatever the view left uncommitted was not meant to be kept
     try:
         with database.lock_wait(BOOKKEEPING_LOCK_WAIT):

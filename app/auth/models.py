@@ -21,7 +21,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="user")  # noqa: F821
+    # Loaded only by the admin pages' queries (selectinload); a lazy load from a template would be I/O per row.
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="user", lazy="raise")  # noqa: F821
 
     @property
     def is_active(self) -> bool:

@@ -9,6 +9,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ROLES, ApiKey, User
+from app import database
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
@@ -125,6 +126,32 @@ def record_key_use(key_id: int) -> None:
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+# A busy moment skips the note (the next request of the minute writes it) rather than delaying the answer.
+BOOKKEEPING_LOCK_WAIT = 0.05
+KEY_USE_DUE = "stagecraft_key_use_due"
+
+
+def note_key_use_at_commit(key) -> None:
+    """Have the session's next commit note the key's use too, if the last note is over a minute old."""
+    if key_use_is_news(key.last_used_at):
+        db.session.info[KEY_USE_DUE] = key.id
+
+
+@sa.event.listens_for(sa.orm.Session, "before_commit")
+def _note_key_use_with_the_work(session) -> None:
+    """The key's last use rides in the transaction of the work it did, so a request commits once."""
+    if session.in_nested_transaction() or KEY_USE_DUE not in session.info:
+        return
+    key_id = session.info.pop(KEY_USE_DUE)
+    try:
+        with database.lock_wait(BOOKKEEPING_LOCK_WAIT):
+            record_key_use(key_id)
+    except Exception as error:
+        # Only a work that wrote nothing yet waits for the lock here; when it is busy, the note is skipped.
+        if not database.is_busy(error):
+            raise
 
 
 def revoke_api_key(project: Project, key_id: int) -> ApiKey:

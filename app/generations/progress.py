@@ -3,6 +3,7 @@ import json
 import logging
 import time
 
+import sqlalchemy as sa
 from redis.exceptions import RedisError
 
 from app.extensions import db, redis_queues
@@ -90,7 +91,7 @@ def fresh_read(generation_id: str, render):
     the finished-decision is taken before it.
     """
     db.session.expire_all()
-    generation = db.session.get(Generation, generation_id)
+    generation = db.session.get(Generation, generation_id, options=[sa.orm.selectinload(Generation.outputs)])
     rendered, finished = render(generation), generation.is_terminal
     db.session.rollback()
     return rendered, finished

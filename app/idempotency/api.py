@@ -18,9 +18,13 @@ def _request_hash() -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def _find(scope: str, key: str) -> IdempotencyRecord | None:
+def _find_live(scope: str, key: str) -> IdempotencyRecord | None:
+    """The key's record, unless it is older than KEY_LIFETIME (then the key is free again)."""
     return db.session.scalar(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        sa.select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at >= utcnow() - KEY_LIFETIME,
+        )
     )
 
 
@@ -43,7 +47,13 @@ def _replay(record: IdempotencyRecord, request_hash: str):
 
 
 def idempotent(view):
-    """Honour an Idempotency-Key header for 24 h, per API project; the view must return (json, status)."""
+    """Honour an Idempotency-Key header for 24 h, per API project; the view answers through `answer`, then commits.
+
+    The key's record is written by the view's one commit, with the answer it got, so no moment exists in which
+    the key is durable without its answer (a crash there used to leave it "in progress" for a day), and a
+    refusal leaves nothing behind: a retry with the same key is a new try. A concurrent duplicate fails on
+    the unique key at its commit, its work rolled back, and is answered with the first request's answer.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -53,26 +63,39 @@ def idempotent(view):
         if len(key) > MAX_KEY_LENGTH:
             raise ApiError(f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters.")
         scope, request_hash = f"project:{g.project.id}", _request_hash()
-        db.session.execute(
+        existing = _find_live(scope, key)
+        if existing:
+            return _replay(existing, request_hash)
+        record = g.idempotency_record = IdempotencyRecord(scope=scope, key=key, request_hash=request_hash)
+        try:
+            answered = view(*args, **kwargs)
+        except IntegrityError:
+            db.session.rollback()
+            first = _find_live(scope, key)
+            if first is None:
+                raise
+            return _replay(first, request_hash)
+        finally:
+            g.pop("idempotency_record", None)
+        if record.response_status is None:
+            raise RuntimeError(f"{view.__name__} must answer through idempotency.answer before it commits")
+        return answered
+
+    return wrapper
+
+
+def answer(body: dict, status: int):
+    """The view's JSON answer; under an Idempotency-Key also its record, which the view's next commit writes."""
+    response = jsonify(body)
+    record = g.get("idempotency_record")
+    if record is not None:
+        record.response_status, record.response_body = status, json.loads(response.get_data(as_text=True))
+        db.session.execute(  # an expired record of the key makes way, in the same transaction
             sa.delete(IdempotencyRecord).where(
-                IdempotencyRecord.scope == scope,
-                IdempotencyRecord.key == key,
+                IdempotencyRecord.scope == record.scope, IdempotencyRecord.key == record.key,
                 IdempotencyRecord.created_at < utcnow() - KEY_LIFETIME,
             )
         )
-        existing = _find(scope, key)
-        if existing:
-            return _replay(existing, request_hash)
-        record = IdempotencyRecord(scope=scope, key=key, request_hash=request_hash)
-        try:
-            with db.session.begin_nested():
-                db.session.add(record)
-        except IntegrityError:
-            db.session.rollback()
-            return _replay(_find(scope, key), request_hash)
-        response, status = view(*args, **kwargs)  # the view's commit includes the pending record
-        record.response_status, record.response_body = status, json.loads(response.get_data(as_text=True))
-        db.session.commit()
-        return response, status
+        db.session.add(record)
+    return response, status
 
-    return wrapper

@@ -14,6 +14,7 @@ from app.generations.estimates import queue_estimates
 from app.generations.models import Generation
 from app.generations.serializers import generation_json, generations_json
 from app.generations.spec import GenerationSpec
+from app.idempotency import api as idempotency
 from app.idempotency.api import idempotent
 from app.images.service import get_image_for_user
 from app.pagination import flag, page_params, page_response
@@ -73,7 +74,8 @@ def detail(generation_id: str):
 
 
 def _render_generation(template: str, generation: Generation, source=None) -> str:
-    """A generation's page or fragment, with its estimate worked out here so the template does no I/O."""
+    """A generation's page or fragment, with its outputs and estimate read here so the template does no I/O."""
+    generation = db.session.get(Generation, generation.id, options=[service.WITH_OUTPUTS], populate_existing=True)
     source = source or _first_reference(generation)
     return render_template(
         template, generation=generation, source=source, estimates=queue_estimates([generation]),
@@ -141,8 +143,9 @@ def api_create():
     """Create a generation; without flowId it starts a new flow, whose id is returned."""
     body = validate("GenerationCreate", json_body())
     generation = service.create_generation(g.project, GenerationSpec.from_api(body), api_key=g.api_key)
+    answered = idempotency.answer({"success": True, "data": generation_json(generation)}, 201)
     db.session.commit()
-    return jsonify(success=True, data=generation_json(generation)), 201
+    return answered
 
 
 @bp.get("/api/v1/generations")
@@ -175,8 +178,9 @@ def api_retry(generation_id: str):
         aspect_ratio=body.get("aspectRatio"),
         api_key=g.api_key,
     )
+    answered = idempotency.answer({"success": True, "data": generation_json(generation)}, 201)
     db.session.commit()
-    return jsonify(success=True, data=generation_json(generation)), 201
+    return answered
 
 
 @bp.delete("/api/v1/generations/<generation_id>")

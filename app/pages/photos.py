@@ -205,6 +205,7 @@ def update_properties(image_id: str):
         image = service.get_image_for_user(current_user, image_id)
         return render_template("images/_properties.html", image=image, error=error.message), error.status
     db.session.commit()
+    db.session.refresh(image)  # the commit expired it: read it here, not from inside the template
     return render_template("images/_properties.html", image=image, saved=True)
 
 

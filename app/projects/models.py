@@ -30,8 +30,9 @@ class Workspace(db.Model):
     default_model: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="workspace")
-    projects: Mapped[list["Project"]] = relationship(back_populates="workspace")
+    # Loaded only where a page shows them, in its query: a template that reached for them would query per row.
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="workspace", lazy="raise")
+    projects: Mapped[list["Project"]] = relationship(back_populates="workspace", lazy="raise")
 
 
 class Membership(db.Model):
@@ -43,8 +44,8 @@ class Membership(db.Model):
     )
     role: Mapped[str] = mapped_column(sa.String(16), default="owner")
 
-    user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821
-    workspace: Mapped[Workspace] = relationship(back_populates="memberships")
+    user: Mapped["User"] = relationship(back_populates="memberships", lazy="raise")  # noqa: F821
+    workspace: Mapped[Workspace] = relationship(back_populates="memberships", lazy="raise")
 
 
 class Project(db.Model):

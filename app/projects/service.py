@@ -48,9 +48,15 @@ def get_project_for_user(user, project_id: int) -> Project:
     return project
 
 
-def get_in_project(project: Project, model, row_id, *conditions, not_found: str):
-    """The row of a model with this id in the project; 404 with `not_found` otherwise (no hint it exists elsewhere)."""
-    row = db.session.scalar(sa.select(model).where(model.id == row_id, model.project_id == project.id, *conditions))
+def get_in_project(project: Project, model, row_id, *conditions, not_found: str, options=()):
+    """The row of a model with this id in the project; 404 with `not_found` otherwise (no hint it exists elsewhere).
+
+    `options` are loader options for what the caller's page reads; they refresh a row already in the session.
+    """
+    query = sa.select(model).where(model.id == row_id, model.project_id == project.id, *conditions)
+    if options:
+        query = query.options(*options).execution_options(populate_existing=True)
+    row = db.session.scalar(query)
     if row is None:
         raise ApiError(not_found, status=404, code="not_found")
     return row

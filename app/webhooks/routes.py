@@ -60,9 +60,10 @@ def send_test(project_id: int):
 def redeliver(project_id: int, delivery_id: str):
     """Send one delivery again, same message and id; htmx gets the delivery's card back."""
     project = get_project_for_user(current_user, project_id)
-    delivery = service.redeliver(service.get_delivery(project, delivery_id))
+    service.redeliver(service.get_delivery(project, delivery_id))
     db.session.commit()
     if request.htmx:
+        delivery = service.get_delivery(project, delivery_id)  # read again with its attempts: the card lists them
         return render_template("webhooks/_delivery.html", project=project, delivery=delivery, now=utcnow())
     flash("The message is being sent again.")
     return redirect(url_for("webhooks.settings", project_id=project.id))

@@ -234,4 +234,7 @@ def list_deliveries(project: Project, limit: int = 20, offset: int = 0) -> Page:
 
 def get_delivery(project: Project, delivery_id: str) -> WebhookDelivery:
     """One delivery of the project; 404 for any other id (no hint that it exists elsewhere)."""
-    return get_in_project(project, WebhookDelivery, delivery_id, not_found="That callback was not found in this project.")
+    return get_in_project(
+        project, WebhookDelivery, delivery_id, not_found="That callback was not found in this project.",
+        options=(sa.orm.selectinload(WebhookDelivery.attempts),),
+    )

@@ -18,6 +18,7 @@ from app.errors import ApiError
 from app.extensions import csrf, db
 from app.generations import progress
 from app.generations.models import Generation
+from app.idempotency import api as idempotency
 from app.idempotency.api import idempotent
 from app.sse import SSE_HEADERS
 
@@ -51,9 +52,10 @@ def submit(app_id: str):
         g.project, app_id, json_body(), api_key=g.api_key,
         webhook=request.args.get("fal_webhook"), priority_header=request.headers.get("X-Fal-Queue-Priority"),
     )
-    db.session.commit()
     position, _ = service.queue_facts(generation)
-    return jsonify(submit_json(generation, app_id, position)), 200
+    answered = idempotency.answer(submit_json(generation, app_id, position), 200)
+    db.session.commit()
+    return answered
 
 
 @bp.get(f"{REQUEST}/status")

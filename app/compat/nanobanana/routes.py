@@ -23,6 +23,7 @@ from app.compat.nanobanana.serializers import (
 from app.credits import service as credits
 from app.errors import BUSY_RETRY_AFTER, ApiError
 from app.extensions import csrf, db
+from app.idempotency import api as idempotency
 from app.idempotency.api import idempotent
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ bp = Blueprint("nanobanana", __name__, url_prefix="/api/v1")
 def generate():
     """Start a text-to-image or image-editing task; its taskId is polled through record-info."""
     generation = service.create_task(g.project, json_body(), api_key=g.api_key)
+    answered = idempotency.answer(envelope(SUCCESS, "success", {"taskId": generation.id}), 200)
     db.session.commit()
-    return jsonify(envelope(SUCCESS, "success", {"taskId": generation.id})), 200
+    return answered
 
 
 @bp.get("/nanobanana/record-info")

@@ -15,6 +15,7 @@ from app.compat.process_image import service
 from app.compat.process_image.serializers import record_json, result_url
 from app.errors import ApiError
 from app.extensions import csrf, db
+from app.idempotency import api as idempotency
 from app.idempotency.api import idempotent
 from app.generations.models import GenerationStatus
 from app.generations.progress import wait_for_end
@@ -104,8 +105,9 @@ def create_record():
         project, body.get("prompt"), image_id=body.get("imageId"),
         upload=(upload.read(), upload.filename) if upload else None, **_caller(),
     )
+    answered = idempotency.answer({"success": True, "data": record_json(record, project.workspace_id)}, 201)
     db.session.commit()
-    return jsonify(success=True, data=record_json(record, project.workspace_id)), 201
+    return answered
 
 
 @bp.get("/api/image-generations")
@@ -160,8 +162,16 @@ def inpaint_image():
         upload=(upload.read(), upload.filename) if upload else None, mask=mask, **_caller(),
     )
     generation = service.process(record, **_caller())
+    idempotency.answer(*_still_processing(record))  # what a repeat of the key answers: where to follow it
     db.session.commit()
     return _outcome(record, generation)
+
+
+def _still_processing(record) -> tuple[dict, int]:
+    """The 202 of an edit that is still running, pointing at its status URL."""
+    status_url = public_url_for("process_image.record_status", record_id=record.id)
+    return {"success": True, "status": "processing", "imageGenerationId": record.id,
+            "message": "Still processing; follow it at the statusUrl.", "statusUrl": status_url}, 202
 
 
 def _outcome(record, generation):
@@ -174,11 +184,8 @@ def _outcome(record, generation):
     if generation.is_terminal:
         details = generation.error_message or "The edit was canceled."
         return jsonify(success=False, error="Processing failed", details=details, imageGenerationId=record.id), 500
-    return jsonify(
-        success=True, status="processing", imageGenerationId=record.id,
-        message="Still processing; follow it at the statusUrl.",
-        statusUrl=public_url_for("process_image.record_status", record_id=record.id),
-    ), 202
+    body, status = _still_processing(record)
+    return jsonify(body), status
 
 
 @bp.post("/images/<image_id>/prepare")

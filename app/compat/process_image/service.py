@@ -106,7 +106,9 @@ def get_record_for_user(user, record_id) -> ImageGenerationRecord:
 
 def records_for_image(image) -> list[ImageGenerationRecord]:
     """The records prepared on a photo, newest first."""
-    query = sa.select(ImageGenerationRecord).where(ImageGenerationRecord.image_id == image.id)
+    query = sa.select(ImageGenerationRecord).where(ImageGenerationRecord.image_id == image.id).options(
+        sa.orm.selectinload(ImageGenerationRecord.generation).selectinload(Generation.outputs)  # the list shows them
+    )
     return list(db.session.scalars(query.order_by(ImageGenerationRecord.created_at.desc()).limit(50)))
 
 
