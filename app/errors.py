@@ -4,6 +4,7 @@ import logging
 from flask import jsonify, render_template, request
 from htmx_flask import make_response
 from markupsafe import escape
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app import database
@@ -56,6 +57,8 @@ def error_response(message: str, status: int, code: str, headers=None):
 
 BUSY_MESSAGE = "Stagecraft is busy right now; please try again in a moment."
 BUSY_RETRY_AFTER = 2
+REDIS_DOWN_MESSAGE = "Stagecraft's queue service is restarting; please try again in a few seconds."
+REDIS_DOWN_RETRY_AFTER = 5
 PLAIN_ERROR_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
     "<title>Error {status} · Stagecraft</title><body style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
@@ -105,5 +108,9 @@ def register_error_handlers(app):
         if database.is_busy(error):
             log.warning("database busy on %s %s: %s", request.method, request.path, error)
             return error_response(BUSY_MESSAGE, 503, "busy", {"Retry-After": str(BUSY_RETRY_AFTER)})
+        if isinstance(error, RedisError):
+            # The supervisor restarts the embedded Redis; until it answers, say so instead of failing.
+            log.warning("Redis unreachable on %s %s: %s", request.method, request.path, error)
+            return error_response(REDIS_DOWN_MESSAGE, 503, "service_restarting", {"Retry-After": str(REDIS_DOWN_RETRY_AFTER)})
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response("Something went wrong on our side; it has been logged.", 500, "internal_error")

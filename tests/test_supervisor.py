@@ -1,0 +1,100 @@
+"""`flask up` keeps the product up: a killed worker or Redis comes back, and the site keeps answering."""
+import os
+import signal
+import subprocess
+import sys
+
+import psutil
+import pytest
+import requests
+
+from app.extensions import db
+from app.generations.models import Generation, GenerationStatus
+from tests import factories
+from tests.processes import ROOT, free_port, process_env, stop_tree, wait_for, wait_until_healthy
+
+
+@pytest.fixture
+def product(app, config, tmp_path, project):
+    """The product exactly as `flask up` starts it (embedded Redis under its var/, one worker), with an API key."""
+    port = free_port()
+    env = {
+        **process_env(config),
+        "REDIS_URL": f"unix://{tmp_path / 'redis' / 'redis.sock'}",
+        "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "1", "WEB_CONCURRENCY": "1", "MCP_PORT": "0",
+    }
+    log_path = tmp_path / "up.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "up"], cwd=ROOT, env=env,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base_url, process, workers=1, log=log_path)
+        yield Product(process, base_url, log_path, factories.make_api_key(project))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        finally:
+            stop_tree(process)
+
+
+class Product:
+    def __init__(self, process, base_url, log_path, api_key):
+        self.process, self.base_url, self.log_path, self.api_key = process, base_url, log_path, api_key
+
+    def child_pid(self, marker: str) -> int | None:
+        """The pid of the supervisor's child whose command line contains marker."""
+        for child in psutil.Process(self.process.pid).children():
+            try:
+                if any(marker in part for part in child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                    return child.pid
+            except psutil.NoSuchProcess:
+                continue
+        return None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.base_url}/healthz", timeout=10).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+
+def test_a_killed_worker_is_restarted_and_the_site_keeps_answering(product):
+    worker_pid = product.child_pid("jobs.worker")
+    os.kill(worker_pid, signal.SIGKILL)
+
+    assert requests.get(f"{product.base_url}/login", timeout=30).status_code == 200
+    restarted = wait_for(lambda: (pid := product.child_pid("jobs.worker")) != worker_pid and pid, "a new worker")
+    assert restarted != worker_pid
+    assert f"worker 1 (pid {worker_pid}) exited with -9; restarting" in product.log()
+    assert product.process.poll() is None and product.healthy()
+
+
+def test_a_killed_redis_is_restarted_from_its_data_and_new_work_completes(app, project, product):
+    redis_pid = product.child_pid("redis-server")
+    os.kill(redis_pid, signal.SIGKILL)
+
+    wait_for(lambda: (pid := product.child_pid("redis-server")) not in (None, redis_pid), "Redis to be restarted")
+    wait_for(product.healthy, "the site to report healthy again")
+    image = factories.make_image(project)
+    created = requests.post(
+        f"{product.base_url}/api/v1/generations", headers={"X-API-Key": product.api_key},
+        json={"preset": "enhance", "referenceImages": [image.id]}, timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    generation_id = created.json()["data"]["id"]
+
+    def finished():
+        db.session.expire_all()
+        generation = db.session.get(Generation, generation_id)
+        return generation.status in (GenerationStatus.SUCCEEDED, GenerationStatus.FAILED) and generation
+
+    generation = wait_for(finished, "the generation submitted after the restart to finish", poll=0.5)
+    assert generation.status is GenerationStatus.SUCCEEDED, generation.error_message
+    assert "redis-server" in product.log() and product.process.poll() is None
