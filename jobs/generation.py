@@ -5,7 +5,7 @@ from flask import current_app
 from rq.timeouts import JobTimeoutException
 
 from app import database
-from app.errors import ApiError
+from app.errors import ApiError, storage_fault
 from app.extensions import db
 from app.generations import lifecycle, running
 from app.generations.dispatch import enqueue_after_commit
@@ -106,6 +106,8 @@ def describe_failure(error: Exception) -> tuple[str, str, bool]:
         return error.code, error.message, error.retryable
     if isinstance(error, ApiError):
         return error.code, error.message, False
+    if (fault := storage_fault(error)) is not None:
+        return fault.code, fault.message, False
     if isinstance(error, JobTimeoutException):
         return "timeout", "The job took too long and was stopped.", True
     if database.is_busy(error):
