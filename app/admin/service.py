@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 from sqlalchemy.orm import selectinload
 
+from app.auth import logins
 from app.auth.models import ROLES, User
 from app.credits import service as credits
 from app.credits.models import CreditLedger, LedgerKind
@@ -155,6 +156,16 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     if user.id == actor.id and not active:
         raise ApiError("You cannot deactivate your own account; ask another admin to do it.")
     user.active = active
+    if not active:
+        logins.end_all_logins(user)  # open sessions and remember tokens end now, not at their next check
+    db.session.flush()
+    return user
+
+
+def log_out_everywhere(user_id: int) -> User:
+    """End every login of a user: sessions and remember-me tokens on all browsers."""
+    user = get_user(user_id)
+    logins.end_all_logins(user)
     db.session.flush()
     return user
 
