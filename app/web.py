@@ -11,7 +11,7 @@ from app.catalog import limits
 from app.catalog.presets import PRESETS
 from app.catalog.words import status_word
 from app.errors import error_response, is_api_request
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.images.storage import file_url
 from app.imaging.geometry import RESOLUTIONS
 from app.imaging.overlay import DEFAULT_LABEL

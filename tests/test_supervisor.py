@@ -80,7 +80,7 @@ def test_a_killed_redis_is_restarted_from_its_data_and_new_work_completes(app, p
     redis_pid = product.child_pid("redis-server")
     os.kill(redis_pid, signal.SIGKILL)
 
-    wait_for(lambda: (pid := product.child_pid("redis-server")) not in (None, redis_pid), "Redis to be restarted")
+    wait_for(lambda: product.child_pid("redis-server") not in (None, redis_pid), "Redis to be restarted")
     wait_for(product.healthy, "the site to report healthy again")
     image = factories.make_image(project)
     created = requests.post(

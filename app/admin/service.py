@@ -4,7 +4,6 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
-from rq import Worker
 from sqlalchemy.orm import selectinload
 
 from app.auth import logins
@@ -49,7 +48,7 @@ def queue_overview() -> dict:
                 "queues": ", ".join(worker.queue_names()),
                 "job": worker.get_current_job_id(),
             }
-            for worker in Worker.all(connection=redis_queues.connection)
+            for worker in redis_queues.live_workers()
         ]
     except RedisError as error:
         message = f"Redis is unreachable ({error}); queue and worker figures are unavailable."

@@ -3,7 +3,6 @@ import secrets
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
-from rq import Worker
 
 from app.errors import storage_fault
 from app.extensions import db, redis_queues
@@ -22,7 +21,7 @@ def healthz():
         checks["database"] = f"error: {type(error).__name__}"
     try:
         redis_queues.connection.ping()
-        checks["workers"] = Worker.count(connection=redis_queues.connection)
+        checks["workers"] = len(redis_queues.live_workers())
     except Exception as error:
         checks["redis"] = f"error: {type(error).__name__}"
     healthy = checks["database"] == "ok" and checks["redis"] == "ok"
