@@ -2,6 +2,7 @@
 import logging
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq.timeouts import JobTimeoutException
 
 from app import database
@@ -112,4 +113,7 @@ def describe_failure(error: Exception) -> tuple[str, str, bool]:
         return "timeout", "The job took too long and was stopped.", True
     if database.is_busy(error):
         return "busy", "Stagecraft was too busy to save the result.", True
+    if isinstance(error, RedisError):
+        # Not retried here: the retry itself would need Redis; the job fails and is refunded with a clear reason.
+        return "queue_unavailable", "Stagecraft's queue service restarted while this job ran; please try again.", False
     return "internal_error", "The job failed unexpectedly on our side; it has been logged. Please try again.", False

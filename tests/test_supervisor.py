@@ -8,10 +8,11 @@ import psutil
 import pytest
 import requests
 
-from app.extensions import db
+from app.embedded import start_redis
+from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
 from tests import factories
-from tests.processes import ROOT, free_port, process_env, stop_tree, wait_for, wait_until_healthy
+from tests.processes import ROOT, free_port, process_env, start_gate_worker, stop_tree, wait_for, wait_until_healthy
 
 
 @pytest.fixture
@@ -98,3 +99,50 @@ def test_a_killed_redis_is_restarted_from_its_data_and_new_work_completes(app, p
     generation = wait_for(finished, "the generation submitted after the restart to finish", poll=0.5)
     assert generation.status is GenerationStatus.SUCCEEDED, generation.error_message
     assert "redis-server" in product.log() and product.process.poll() is None
+
+
+@pytest.fixture
+def own_redis(app, tmp_path):
+    """A redis-server of this test's own (AOF on, like the embedded one), which the test may kill and start again."""
+    data_dir, socket_path = tmp_path / "own-redis", tmp_path / "own-redis" / "redis.sock"
+    servers = [start_redis(data_dir, socket_path)]
+    real_url = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = f"unix://{socket_path}"
+    redis_queues.init_app(app)
+    yield lambda: servers.append(start_redis(data_dir, socket_path)) or servers[-1]
+    app.config["REDIS_URL"] = real_url
+    redis_queues.init_app(app)
+    for server in servers:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_a_busy_worker_that_loses_redis_waits_and_resumes_in_the_same_process(app, config, project, gate, own_redis, tmp_path):
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = start_gate_worker({**config, "REDIS_URL": app.config["REDIS_URL"]}, log_file=log)
+    try:
+        interrupted = gate.queue_generation(project)
+        gate.wait_until_entered()  # the worker is busy with a job when Redis dies
+        first_server = psutil.Process(int(redis_queues.connection.info()["process_id"]))
+        first_server.kill()
+        first_server.wait(15)
+        own_redis()
+
+        after = gate.queue_generation(project)
+        gate.open(runs=2)
+
+        def finished(generation_id):
+            db.session.expire_all()
+            generation = db.session.get(Generation, generation_id)
+            return generation.is_terminal and generation
+
+        generation = wait_for(lambda: finished(after.id), "the generation queued after the restart to finish", poll=0.5)
+        assert generation.status is GenerationStatus.SUCCEEDED, generation.error_message
+        assert worker.poll() is None, log_path.read_text(errors="replace")[-3000:]
+        # The job Redis vanished under ends with that reason (and is refunded), never stuck.
+        ended = wait_for(lambda: finished(interrupted.id), "the interrupted generation to end", poll=0.5)
+        assert ended.status is GenerationStatus.SUCCEEDED or ended.error_code == "queue_unavailable", ended.error_message
+    finally:
+        stop_tree(worker)
