@@ -66,7 +66,7 @@ class Product:
             return False
 
 
-def test_a_killed_worker_is_restarted_and_the_site_keeps_answering(product):
+def test_a_killed_worker_or_web_server_is_restarted_and_the_site_keeps_answering(product):
     worker_pid = product.child_pid("jobs.worker")
     os.kill(worker_pid, signal.SIGKILL)
 
@@ -75,6 +75,12 @@ def test_a_killed_worker_is_restarted_and_the_site_keeps_answering(product):
     assert restarted != worker_pid
     assert f"worker 1 (pid {worker_pid}) exited with -9; restarting" in product.log()
     assert product.process.poll() is None and product.healthy()
+
+    web_pid = product.child_pid("gunicorn")
+    os.kill(web_pid, signal.SIGKILL)  # the web server's master: its workers go with it
+    wait_for(lambda: product.child_pid("gunicorn") not in (None, web_pid), "a new web server")
+    wait_for(product.healthy, "the site to answer again")
+    assert f"web server (pid {web_pid}) exited with -9; restarting" in product.log()
 
 
 def test_a_killed_redis_is_restarted_from_its_data_and_new_work_completes(app, project, product):
