@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 VENDOR := static/vendor
 
-.PHONY: run test fuzz bench lint setup deps frontend chromium postgresql migrate clean
+.PHONY: run test soak fuzz bench lint setup deps frontend chromium postgresql migrate clean
 
 run: setup
 	$(FLASK) up
@@ -20,6 +20,11 @@ test: setup chromium postgresql
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
 	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \
 	tests/test_ai_generations.py tests/test_webhooks.py
+
+# The fault run of tests/test_supervisor.py at length: SOAK_GENERATIONS generations (default 200) under `flask up`
+# while workers and Redis are killed; every one must end, charged once, with its file.
+soak: setup
+	SOAK_GENERATIONS=$${SOAK_GENERATIONS:-200} $(VENV)/bin/pytest -q -s tests/test_supervisor.py -k under_killed
 
 # Schemathesis exploring the whole API from a fresh seed, beyond the fixed cases of `make test` (FUZZ_SECONDS, default 20 minutes).
 fuzz: setup

@@ -190,6 +190,8 @@ def load_config(environ=None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env_bool(environ, "SESSION_COOKIE_SECURE", False),
+        # Days a "remember me" token lasts from the login; it is replaced each time it is used.
+        "REMEMBER_DAYS": env_int(environ, "REMEMBER_DAYS", 30),
         # How new passwords are hashed (werkzeug's method string): scrypt by default; pbkdf2:sha256:<rounds> also works.
         "PASSWORD_HASH_METHOD": password_hash_method(environ),
         # Failed logins to one account in a row before it is locked for a while (doubling with each further failure).

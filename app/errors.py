@@ -1,9 +1,12 @@
 """One error type for the whole app, rendered as JSON on API paths and as a page or fragment elsewhere."""
+import errno
 import logging
+from pathlib import Path
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from htmx_flask import make_response
 from markupsafe import escape
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app import database
@@ -25,6 +28,39 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.headers = headers or {}
+
+
+STORAGE_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+STORAGE_UNWRITABLE_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EIO}
+STORAGE_RETRY_AFTER = 60
+
+
+def storage_fault(error: BaseException) -> ApiError | None:
+    """What a person can do about a disk error: 507 when storage is full, 503 when it is unwritable or a file is gone."""
+    if not isinstance(error, OSError):
+        return None
+    if error.errno in STORAGE_FULL_ERRNOS:
+        return ApiError(
+            "Storage is full, so nothing was saved; ask your administrator to free space, then try again.",
+            status=507, code="storage_full", headers={"Retry-After": str(STORAGE_RETRY_AFTER)},
+        )
+    if error.errno in STORAGE_UNWRITABLE_ERRNOS:
+        return ApiError(
+            "Storage cannot be written right now (read-only or unavailable), so nothing was saved; "
+            "ask your administrator to check the storage volume.",
+            status=503, code="storage_unavailable", headers={"Retry-After": str(STORAGE_RETRY_AFTER)},
+        )
+    if isinstance(error, FileNotFoundError) and _in_storage(error.filename):
+        return ApiError(
+            "A stored file is missing from storage; ask your administrator to check the storage volume.",
+            status=503, code="storage_file_missing", headers={"Retry-After": str(STORAGE_RETRY_AFTER)},
+        )
+    return None
+
+
+def _in_storage(filename) -> bool:
+    root = current_app.config.get("STORAGE_DIR")
+    return bool(root and filename) and Path(root).resolve() in Path(filename).resolve().parents
 
 
 def is_api_request() -> bool:
@@ -56,6 +92,8 @@ def error_response(message: str, status: int, code: str, headers=None):
 
 BUSY_MESSAGE = "Stagecraft is busy right now; please try again in a moment."
 BUSY_RETRY_AFTER = 2
+REDIS_DOWN_MESSAGE = "Stagecraft's queue service is restarting; please try again in a few seconds."
+REDIS_DOWN_RETRY_AFTER = 5
 PLAIN_ERROR_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
     "<title>Error {status} · Stagecraft</title><body style='font-family:sans-serif;max-width:40rem;margin:3rem auto'>"
@@ -105,5 +143,12 @@ def register_error_handlers(app):
         if database.is_busy(error):
             log.warning("database busy on %s %s: %s", request.method, request.path, error)
             return error_response(BUSY_MESSAGE, 503, "busy", {"Retry-After": str(BUSY_RETRY_AFTER)})
+        if (fault := storage_fault(error)) is not None:
+            log.error("storage fault on %s %s: %s", request.method, request.path, error)
+            return error_response(fault.message, fault.status, fault.code, fault.headers)
+        if isinstance(error, RedisError):
+            # The supervisor restarts the embedded Redis; until it answers, say so instead of failing.
+            log.warning("Redis unreachable on %s %s: %s", request.method, request.path, error)
+            return error_response(REDIS_DOWN_MESSAGE, 503, "service_restarting", {"Retry-After": str(REDIS_DOWN_RETRY_AFTER)})
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response("Something went wrong on our side; it has been logged.", 500, "internal_error")

@@ -1,4 +1,6 @@
 """Extensions, created unbound here and bound to an app in ``create_app``."""
+import os
+import socket
 from functools import cached_property
 
 from flask import current_app
@@ -10,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy.orm import DeclarativeBase
 
 from app import database  # noqa: F401 (SQLite transaction handling, registered on import)
@@ -56,5 +58,24 @@ class RedisQueues:
     def all_queues(self) -> list[Queue]:
         return [self.queue(name) for name in QUEUE_NAMES]
 
+    def live_workers(self) -> list[Worker]:
+        """Registered workers that still run: on this host, only those whose process exists.
+
+        A worker killed without a chance to unregister stays in RQ's registry until its key expires
+        (minutes); after a restart those would be counted beside their replacements.
+        """
+        here = socket.gethostname()
+        return [w for w in Worker.all(connection=self.connection) if w.hostname != here or _process_exists(w.pid)]
+
 
 redis_queues = RedisQueues()
+
+
+def _process_exists(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, TypeError, ValueError):
+        return False
+    except PermissionError:
+        return True  # someone else's process, but it exists
+    return True

@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import assets
 from app.account.service import balance_of, label_of
-from app.auth.models import User
+from app.auth import sessions
 from app.catalog import limits
 from app.catalog.presets import PRESETS
 from app.catalog.words import status_word
@@ -98,8 +98,8 @@ def favicon():
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
+    """Only while the browser's login exists server-side (app/auth/sessions.py)."""
+    return sessions.load_user(user_id)
 
 
 @login_manager.unauthorized_handler

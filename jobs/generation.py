@@ -2,10 +2,11 @@
 import logging
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq.timeouts import JobTimeoutException
 
 from app import database
-from app.errors import ApiError
+from app.errors import ApiError, storage_fault
 from app.extensions import db
 from app.generations import lifecycle, running
 from app.generations.dispatch import enqueue_after_commit
@@ -106,8 +107,13 @@ def describe_failure(error: Exception) -> tuple[str, str, bool]:
         return error.code, error.message, error.retryable
     if isinstance(error, ApiError):
         return error.code, error.message, False
+    if (fault := storage_fault(error)) is not None:
+        return fault.code, fault.message, False
     if isinstance(error, JobTimeoutException):
         return "timeout", "The job took too long and was stopped.", True
     if database.is_busy(error):
         return "busy", "Stagecraft was too busy to save the result.", True
+    if isinstance(error, RedisError):
+        # Not retried here: the retry itself would need Redis; the job fails and is refunded with a clear reason.
+        return "queue_unavailable", "Stagecraft's queue service restarted while this job ran; please try again.", False
     return "internal_error", "The job failed unexpectedly on our side; it has been logged. Please try again.", False

@@ -19,11 +19,27 @@ LIVE_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, J
 WORKER_LOST = "The worker running this job stopped before it finished."
 
 
-def _job_status(job_id: str) -> JobStatus | None:
-    try:
-        return Job.fetch(job_id, connection=redis_queues.connection).get_status()
-    except NoSuchJobError:
-        return None
+class QueueContents:
+    """What RQ really holds for each job, read once per sweep: a job hash alone is not a place in a queue."""
+
+    def __init__(self):
+        self.waiting = set()
+        for queue in redis_queues.all_queues():
+            self.waiting.update(queue.get_job_ids())
+
+    def is_alive(self, job_id: str) -> bool:
+        """Whether RQ will run (or is running) this job: it is on a queue list, scheduled, deferred or started."""
+        try:
+            job = Job.fetch(job_id, connection=redis_queues.connection)
+        except NoSuchJobError:
+            return False
+        status = job.get_status()
+        if status is JobStatus.QUEUED:
+            # A Redis restart can bring back the job's hash without its entry in the queue's list.
+            return job_id in self.waiting
+        if status is JobStatus.SCHEDULED:
+            return job_id in redis_queues.queue(job.origin).scheduled_job_registry
+        return status in LIVE_JOB_STATUSES
 
 
 def _clean_rq_registries() -> None:
@@ -43,8 +59,9 @@ def sweep_generations() -> dict:
         sa.select(Generation).where(Generation.status.in_(lifecycle.ACTIVE)).order_by(Generation.created_at)
     ).all()
     report = {"failed": [], "retried": [], "requeued": []}
+    queues = QueueContents()
     for generation in unfinished:
-        job_alive = _job_status(generation.rq_job_id or generation.id) in LIVE_JOB_STATUSES
+        job_alive = queues.is_alive(generation.rq_job_id or generation.id)
         if generation.created_at < lifetime_deadline:
             _fail(generation, "expired", "The job did not finish within its lifetime and was stopped.", report)
         elif generation.status is GenerationStatus.PROCESSING:

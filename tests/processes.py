@@ -78,9 +78,9 @@ def start_worker(config: dict, log_file=None, **extra_env) -> subprocess.Popen:
     return _start_module("jobs.worker", config, extra_env, log_file)
 
 
-def start_gate_worker(config: dict, **extra_env) -> subprocess.Popen:
+def start_gate_worker(config: dict, log_file=None, **extra_env) -> subprocess.Popen:
     """The same worker with the test-only gate provider registered (`python -m tests.gate_worker`)."""
-    return _start_module("tests.gate_worker", config, extra_env)
+    return _start_module("tests.gate_worker", config, extra_env, log_file)
 
 
 def _start_module(module: str, config: dict, extra_env: dict, log_file=None) -> subprocess.Popen:

@@ -28,3 +28,18 @@ def test_every_response_carries_a_request_id(client):
     response = client.get("/healthz", headers={"X-Request-ID": "abc123"})
     assert response.headers["X-Request-ID"] == "abc123"
     assert len(client.get("/healthz").headers["X-Request-ID"]) == 32
+
+
+def test_healthz_counts_only_workers_that_still_run(client, config):
+    import psutil
+
+    from tests.processes import start_worker, wait_for
+
+    worker = start_worker(config)
+    wait_for(lambda: client.get("/healthz").get_json()["workers"] == 1, "the worker to register")
+    # Killed with no chance to unregister, as when `flask up` or the machine dies: its registration stays.
+    for process in [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]:
+        process.kill()
+    worker.wait(15)
+
+    assert client.get("/healthz").get_json()["workers"] == 0

@@ -45,3 +45,11 @@ def test_pages_keep_rendering_and_live_updates_fall_back_to_a_timer(app, api_cli
     db.session.commit()
     events = logged_in.get(f"/generations/{generation_id}/events")
     assert events.status_code == 200 and "event: done" in events.get_data(as_text=True)
+
+
+def test_a_request_that_needs_redis_is_503_with_retry_after(api_client, project, redis_down):
+    response = api_client.get("/api/v1/live", query_string={"prompt": "Sunny kitchen"})
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    error = response.get_json()["error"]
+    assert error["code"] == "service_restarting" and "try again" in error["message"]

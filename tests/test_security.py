@@ -170,7 +170,7 @@ def test_a_json_body_over_a_megabyte_is_refused(api_client):
 def test_remember_cookie_is_samesite_and_httponly_like_the_session_cookie(client, user):
     response = client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
     cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
-    assert "SameSite=Lax" in cookies["remember_token"] and "HttpOnly" in cookies["remember_token"]
+    assert "SameSite=Lax" in cookies["stagecraft_remember"] and "HttpOnly" in cookies["stagecraft_remember"]
 
 
 def test_remember_cookie_is_secure_when_the_session_cookie_is(config):
@@ -178,7 +178,7 @@ def test_remember_cookie_is_secure_when_the_session_cookie_is(config):
     with app.app_context():
         user = factories.make_user()
         response = app.test_client().post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
-        cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token"))
+        cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("stagecraft_remember="))
         assert "Secure" in cookie
         db.session.remove()
 

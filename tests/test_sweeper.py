@@ -1,7 +1,10 @@
 """The sweeper: nothing stays queued or processing forever."""
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from app.credits import service as credits
+from app.credits.models import CreditLedger
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation
@@ -96,3 +99,35 @@ def test_generation_queued_past_the_deadline_is_failed(project, app):
 def test_sweeper_leaves_healthy_work_alone(project):
     queued_generation(project)
     assert sweep_generations() == {"failed": [], "retried": [], "requeued": []}
+
+
+def test_queued_generation_whose_queue_entry_was_lost_is_enqueued_again_and_charged_once(project, worker):
+    generation = queued_generation(project)
+    # As after a Redis crash: the job's hash came back from the append-only file, its queue list did not.
+    for queue in redis_queues.all_queues():
+        redis_queues.connection.delete(queue.key)
+    assert redis_queues.connection.exists(f"rq:job:{generation.id}")
+
+    assert sweep_generations()["requeued"] == [generation.id]
+    worker()
+
+    db.session.refresh(generation)
+    assert generation.status is GenerationStatus.SUCCEEDED
+    assert ledger_kinds(generation.id) == ["reserve", "capture"]
+
+
+def test_queued_generations_come_back_after_redis_is_flushed(project, worker):
+    generation = queued_generation(project)
+    redis_queues.connection.flushdb()
+
+    assert sweep_generations()["requeued"] == [generation.id]
+    worker()
+
+    db.session.refresh(generation)
+    assert generation.status is GenerationStatus.SUCCEEDED
+    assert ledger_kinds(generation.id) == ["reserve", "capture"]
+
+
+def ledger_kinds(generation_id):
+    query = sa.select(CreditLedger.kind).where(CreditLedger.generation_id == generation_id).order_by(CreditLedger.id)
+    return [kind.value for kind in db.session.scalars(query)]

@@ -158,6 +158,11 @@ def deactivate_user(user_id: int):
     )
 
 
+@bp.post("/users/<id:user_id>/logout-everywhere")
+def log_out_user_everywhere(user_id: int):
+    return _change_user(lambda: service.log_out_everywhere(user_id), "{email} is logged out on every browser.")
+
+
 @bp.post("/users/<id:user_id>/reactivate")
 def reactivate_user(user_id: int):
     return _change_user(lambda: service.set_active(current_user, user_id, True), "{email} can log in again.")

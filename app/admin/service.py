@@ -4,9 +4,9 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
-from rq import Worker
 from sqlalchemy.orm import selectinload
 
+from app.auth import logins
 from app.auth.models import ROLES, User
 from app.credits import service as credits
 from app.credits.models import CreditLedger, LedgerKind
@@ -48,7 +48,7 @@ def queue_overview() -> dict:
                 "queues": ", ".join(worker.queue_names()),
                 "job": worker.get_current_job_id(),
             }
-            for worker in Worker.all(connection=redis_queues.connection)
+            for worker in redis_queues.live_workers()
         ]
     except RedisError as error:
         message = f"Redis is unreachable ({error}); queue and worker figures are unavailable."
@@ -155,6 +155,16 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     if user.id == actor.id and not active:
         raise ApiError("You cannot deactivate your own account; ask another admin to do it.")
     user.active = active
+    if not active:
+        logins.end_all_logins(user)  # open sessions and remember tokens end now, not at their next check
+    db.session.flush()
+    return user
+
+
+def log_out_everywhere(user_id: int) -> User:
+    """End every login of a user: sessions and remember-me tokens on all browsers."""
+    user = get_user(user_id)
+    logins.end_all_logins(user)
     db.session.flush()
     return user
 

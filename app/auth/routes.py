@@ -2,9 +2,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from app.auth import backoff, service
+from app.auth import backoff, logins, service, sessions
 from app.errors import ApiError
 from app.extensions import db, limiter
 from app.projects.service import get_project_for_user
@@ -38,7 +38,8 @@ def login():
             backoff.record_failure(email)
             return render_template("auth/login.html", error="Wrong email or password.", email=email), 400
         backoff.record_success(email)
-        login_user(user, remember=bool(request.form.get("remember")))
+        sessions.log_in(user, remember=bool(request.form.get("remember")))
+        db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html")
 
@@ -52,8 +53,8 @@ def signup():
             user = service.create_user(email, request.form.get("password", ""))
         except ApiError as error:
             return render_template("auth/signup.html", error=error.message, email=email), error.status
+        sessions.log_in(user, remember=False)
         db.session.commit()
-        login_user(user)
         flash("Welcome to Stagecraft. Create your first listing to upload photos.")
         return redirect(url_for("projects.index"))
     return render_template("auth/signup.html")
@@ -61,9 +62,40 @@ def signup():
 
 @bp.post("/logout")
 def logout():
-    """Back to the home page, which says what Stagecraft does and offers to log in again."""
-    logout_user()
+    """End this browser's login for real (a copied session or remember cookie stops working), then the home page."""
+    sessions.log_out()
+    db.session.commit()
     return redirect(url_for("projects.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"])
+def change_password():
+    """Change one's password; every other browser signed in as this person is logged out."""
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    try:
+        service.change_password(current_user, request.form.get("current_password", ""), request.form.get("new_password", ""))
+    except ApiError as error:
+        return render_template("auth/password.html", error=error.message), error.status
+    user = current_user._get_current_object()
+    logins.end_all_logins(user)
+    sessions.log_in(user, remember=False)
+    db.session.commit()
+    flash("Your password is changed. Every other browser signed in as you has been logged out.")
+    return redirect(url_for("projects.index"))
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every login of this person, this browser's too."""
+    logins.end_all_logins(current_user._get_current_object())
+    sessions.log_out()
+    db.session.commit()
+    flash("You are logged out on every browser.")
+    return redirect(url_for("auth.login"))
 
 
 @bp.get("/projects/<id:project_id>/keys")

@@ -54,6 +54,16 @@ def authenticate(email: str, password: str) -> User | None:
     return None
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one (the caller ends the user's other logins)."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ApiError("Your current password is not right; type it again.", status=400)
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        raise ApiError(f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters.")
+    user.password_hash = generate_password_hash(new, method=current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.flush()
+
+
 def hash_api_key(plaintext: str) -> str:
     # Keys are 256-bit random tokens, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(plaintext.encode()).hexdigest()

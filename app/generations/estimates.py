@@ -7,7 +7,6 @@ import logging
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
-from rq import Worker
 
 from app.extensions import db, redis_queues
 from app.generations.models import Generation, GenerationStatus
@@ -39,7 +38,7 @@ def _averages_and_workers(fields: list[str]) -> tuple[dict[str, float], int]:
     """Average seconds per provider:model field, and how many workers run; nothing when Redis is down."""
     try:
         values = redis_queues.connection.hmget(DURATIONS_KEY, fields)
-        workers = Worker.count(connection=redis_queues.connection)
+        workers = len(redis_queues.live_workers())
     except RedisError:
         log.warning("no run-time estimates: Redis is unreachable")
         return {}, 1

@@ -19,8 +19,11 @@ _link_lifetime: ContextVar[int | None] = ContextVar("link_lifetime", default=Non
 class LocalStorage:
     """Files under one directory, written atomically so a reader never sees half a file."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, fault_device: str | None = None):
         self.root = Path(root).resolve()
+        # Tests only (config STORAGE_FAULT_DEVICE, e.g. /dev/full): every write goes to that device, so the
+        # kernel's own error (ENOSPC from /dev/full) comes out of the real write path.
+        self.fault_device = fault_device
 
     def path(self, key: str) -> Path:
         if not key or set(key) - SAFE_KEY_CHARS or ".." in key or key.startswith("/"):
@@ -38,7 +41,7 @@ class LocalStorage:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
-            with open(partial, "wb") as file:
+            with open(self.fault_device or partial, "wb") as file:
                 yield file
             os.replace(partial, target)
         finally:
@@ -56,7 +59,7 @@ class LocalStorage:
 
 def storage() -> LocalStorage:
     """The current app's storage."""
-    return LocalStorage(current_app.config["STORAGE_DIR"])
+    return LocalStorage(current_app.config["STORAGE_DIR"], current_app.config.get("STORAGE_FAULT_DEVICE"))
 
 
 def _signature(key: str, expires: int) -> str:

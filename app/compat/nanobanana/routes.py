@@ -21,7 +21,7 @@ from app.compat.nanobanana.serializers import (
     task_json,
 )
 from app.credits import service as credits
-from app.errors import BUSY_RETRY_AFTER, ApiError
+from app.errors import BUSY_RETRY_AFTER, ApiError, storage_fault
 from app.extensions import csrf, db
 from app.idempotency import api as idempotency
 from app.idempotency.api import idempotent
@@ -87,5 +87,8 @@ def unexpected(error: Exception):
         log.warning("database busy on %s %s: %s", request.method, request.path, error)
         busy = envelope(UNAVAILABLE, "Stagecraft is busy right now; please try again in a moment.")
         return jsonify(busy), 200, {"Retry-After": str(BUSY_RETRY_AFTER)}
+    if (fault := storage_fault(error)) is not None:
+        log.error("storage fault on %s %s: %s", request.method, request.path, error)
+        return jsonify(error_envelope(fault)), 200, fault.headers
     log.exception("unhandled error on %s %s", request.method, request.path)
     return jsonify(envelope(SERVER_ERROR, "Something went wrong on our side; it has been logged.")), 200
