@@ -11,11 +11,13 @@ import json
 import pytest
 from PIL import Image
 
+from app.apidocs.spec import build_spec
 from app.extensions import db
 from app.generations import lifecycle
 from app.generations.models import Generation
 from tests import factories
 from tests.conformance import NEEDS_ROUTING, connect_all, ledger_rows
+from tests.test_openapi import matches_schema
 
 PIPELET_TEXT = "/fal/queue/z-image-text-to-image"
 PIPELET_EDIT = "/fal/queue/z-image-image-edit"
@@ -119,6 +121,7 @@ def test_in_progress_status_has_every_field_of_pipelets_example(client, bearer):
     assert (body["status"], body["queue_position"]) == ("IN_PROGRESS", 0)
     assert set(body["statusMessages"]) == set(PIPELET_STATUS_EXAMPLE["statusMessages"])
     assert body["statusMessages"]["message"].startswith("Progress: ")
+    assert matches_schema(build_spec(client.application), "FalStatus", body) == []
 
 
 def test_every_status_carries_queue_position(client, bearer, worker):
@@ -145,6 +148,7 @@ def test_result_is_pipelets_image_link_and_results_list(client, bearer, worker):
     assert image["file_name"] == result["images"][0]["file_name"]
     assert result["results"] == [image["data_uri"]]
     assert len(json.dumps(result)) < 4000  # links, not megabytes of base64
+    assert matches_schema(build_spec(client.application), "FalResult", result) == []
 
 
 def test_cancel_while_queued_then_after_completion(client, bearer, worker):

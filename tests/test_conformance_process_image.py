@@ -12,11 +12,13 @@ import time
 
 import pytest
 
+from app.apidocs.spec import build_spec
 from app.extensions import db
 from tests.conformance import connect_all
 from tests.factories import make_image
 from tests.gate import GateProvider
 from tests.processes import HANG_GUARD
+from tests.test_openapi import matches_schema
 
 PROCESS = "/api/process-image"
 STATUSES = {"pending", "processing", "completed", "failed"}
@@ -90,6 +92,7 @@ def test_an_edit_slower_than_the_wait_is_held_and_answered_with_its_url(app, api
     body = json.loads(b"".join(chunks))
     assert body["success"] is True and body["url"] == body["resultUrl"] and body["imageGenerationId"] == record["id"]
     assert "status" not in body  # never the "processing" answer the spec does not have
+    assert matches_schema(build_spec(app), "ProcessImageAnswer", body) == []
 
 
 def test_a_failed_edit_is_500_processing_failed_with_details(api_client, project, worker, fal_connected, fal_queue):
