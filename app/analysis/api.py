@@ -1,4 +1,6 @@
 """The analyze API: sessions, uploads, a live SSE analysis run, one-photo analysis, results."""
+import json
+
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from app.analysis import events, service, stream
@@ -137,8 +139,9 @@ def _check_required(body: dict, session_id: str, photos: str) -> None:
     """The fields the spec marks required: sessionId (this session's) and the photos; 400 naming what is missing."""
     missing = [name for name in ("sessionId", photos) if body.get(name) in (None, "", [])]
     if missing:
-        raise ApiError(f"Missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. Send "
-                       f"{{\"sessionId\": \"{session_id}\", \"{photos}\": …}} with the photos as your upload answered them.")
+        example = json.dumps({"sessionId": session_id, photos: "…"})
+        raise ApiError(f"Missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                       f"Send {example} with the photos as your upload answered them.")
     if body["sessionId"] != session_id:
         raise ApiError("sessionId in the body does not match the session in the URL.")
     if photos == "images" and isinstance(body["images"], list):

@@ -49,7 +49,8 @@ FAL_SCHEMAS = {
         "properties": {
             "status": {"type": "string", "enum": ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]},
             **{name: {"type": "string"} for name in FAL_URLS},
-            "queue_position": {"type": "integer", "minimum": 0, "description": "In every answer: 0 = next, or running."},
+            "queue_position": {"type": "integer", "minimum": 0,
+                               "description": "In every answer: 0 = next, or running."},
             "logs": {"type": ["array", "null"], "items": {"type": "object"}},
             "metrics": {"type": "object"},
             "error": STRING_OR_NULL, "error_type": {"type": "string"},

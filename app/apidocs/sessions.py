@@ -41,10 +41,11 @@ SESSION_SCHEMAS = {
     },
     "AnalysisRun": {
         "type": "object",
-        "description": "The session (as in the URL), the photos to describe as their uploads answered, the listing's context.",
+        "description": "The session (as in the URL), the photos to describe as their uploads answered them, "
+                       "and the listing's context.",
         "required": ["sessionId", "images"],
-        "properties": {"sessionId": {"type": "string"}, "images": {"type": "array", "minItems": 1, "items": PHOTO_REFERENCE},
-                       "context": CONTEXT},
+        "properties": {"sessionId": {"type": "string"},
+                       "images": {"type": "array", "minItems": 1, "items": PHOTO_REFERENCE}, "context": CONTEXT},
     },
     "AnalysisRunOne": {
         "type": "object",

@@ -12,7 +12,8 @@ import time
 from functools import wraps
 
 from flask import (
-    Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, stream_with_context, url_for,
+    Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, stream_with_context,
+    url_for,
 )
 from flask_login import current_user, login_required
 
