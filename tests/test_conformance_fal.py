@@ -39,6 +39,7 @@ PIPELET_STATUS_EXAMPLE = {
 
 @pytest.fixture
 def connected(app, fal_queue, nanobanana_upstream, gemini_upstream):
+    """AI connected: z-image models run on an AI model or (until the routing rule) the project's engine, and succeed."""
     connect_all(app, fal_queue, nanobanana_upstream, gemini_upstream)
 
 
@@ -103,14 +104,14 @@ def test_create_answers_the_request_id_and_its_three_urls(client, bearer, connec
     )
 
 
-def test_width_and_height_as_strings_set_the_ratio_and_resolution(client, bearer):
+def test_width_and_height_as_strings_set_the_ratio_and_resolution(client, bearer, connected):
     answer = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()],
                                            "width": "1600", "height": "1200", "priority": 3}, bearer)
     generation = db.session.get(Generation, answer["request_id"])
     assert (generation.aspect_ratio, generation.resolution, generation.priority) == ("4:3", "2K", 3)
 
 
-def test_in_progress_status_has_every_field_of_pipelets_example(client, bearer):
+def test_in_progress_status_has_every_field_of_pipelets_example(client, bearer, connected):
     answer = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
     lifecycle.start_generation(db.session.get(Generation, answer["request_id"]))
     db.session.commit()
@@ -124,7 +125,7 @@ def test_in_progress_status_has_every_field_of_pipelets_example(client, bearer):
     assert matches_schema(build_spec(client.application), "FalStatus", body) == []
 
 
-def test_every_status_carries_queue_position(client, bearer, worker):
+def test_every_status_carries_queue_position(client, bearer, connected, worker):
     first = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
     second = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
     queued = client.get(second["status_url"], headers=bearer)
@@ -136,7 +137,7 @@ def test_every_status_carries_queue_position(client, bearer, worker):
     assert isinstance(done.get_json()["metrics"]["inference_time"], float)
 
 
-def test_result_is_pipelets_image_link_and_results_list(client, bearer, worker):
+def test_result_is_pipelets_image_link_and_results_list(client, bearer, connected, worker):
     answer = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
     assert client.get(answer["response_url"], headers=bearer).status_code == 400  # not finished yet
     worker()
@@ -151,7 +152,7 @@ def test_result_is_pipelets_image_link_and_results_list(client, bearer, worker):
     assert matches_schema(build_spec(client.application), "FalResult", result) == []
 
 
-def test_cancel_while_queued_then_after_completion(client, bearer, worker):
+def test_cancel_while_queued_then_after_completion(client, bearer, connected, worker):
     queued = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
     canceled = client.put(queued["cancel_url"], headers=bearer)
     assert (canceled.status_code, canceled.get_json()["status"]) == (202, "CANCELLATION_REQUESTED")
@@ -164,3 +165,11 @@ def test_cancel_while_queued_then_after_completion(client, bearer, worker):
 def test_a_missing_key_is_401_with_a_detail(client):
     response = curl_post(client, PIPELET_TEXT, PIPELET_EXAMPLE, {})
     assert response.status_code == 401 and response.get_json()["detail"]
+
+
+@NEEDS_ROUTING
+def test_a_z_image_edit_runs_on_an_ai_model_when_one_is_connected(client, bearer, connected, worker, fal_queue):
+    answer = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
+    worker()
+    assert client.get(answer["status_url"], headers=bearer).get_json()["status"] == "COMPLETED"
+    assert len(fal_queue.submissions) == 1  # not the built-in engine, though it can brighten

@@ -14,14 +14,21 @@ import pytest
 
 from app.apidocs.spec import build_spec
 from app.extensions import db
-from tests.conformance import connect_all
+from tests.conformance import NEEDS_ROUTING, connect_all
 from tests.factories import make_image
 from tests.gate import GateProvider
 from tests.processes import HANG_GUARD
 from tests.test_openapi import matches_schema
+from tests.upstreams.fal import EDIT_MODEL
 
 PROCESS = "/api/process-image"
 STATUSES = {"pending", "processing", "completed", "failed"}
+
+
+@pytest.fixture
+def connected(app, fal_queue, nanobanana_upstream, gemini_upstream):
+    """AI connected, the project's engine left as it is: the edit succeeds wherever the routing rule sends it."""
+    connect_all(app, fal_queue, nanobanana_upstream, gemini_upstream)
 
 
 @pytest.fixture
@@ -64,7 +71,7 @@ def test_prepare_example_answers_201_pending_with_the_original(api_client, proje
     assert record["resultImageUrl"] is None
 
 
-def test_process_answers_the_result_url_then_already_processed(api_client, project, worker, client):
+def test_process_answers_the_result_url_then_already_processed(api_client, project, worker, client, connected):
     record = prepare(api_client, project)
     response = answered_while_worker_runs(worker, lambda: api_client.post(PROCESS, json={"imageId": record["id"]}))
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -77,7 +84,7 @@ def test_process_answers_the_result_url_then_already_processed(api_client, proje
     assert status["status"] == "completed" and status["status"] in STATUSES
 
 
-def test_an_edit_slower_than_the_wait_is_held_and_answered_with_its_url(app, api_client, project, worker, gate):
+def test_an_edit_slower_than_the_wait_is_held_and_answered_with_its_url(app, api_client, project, worker, gate, connected):
     app.config["PROCESS_IMAGE_WAIT"] = 0  # "slower than the wait" without waiting: the gate holds the job
     project.default_provider = GateProvider.name
     db.session.commit()
@@ -122,3 +129,13 @@ def test_without_image_id_is_400_and_an_unknown_id_404(api_client):
     missing = api_client.post(PROCESS, json={})
     assert missing.status_code == 400 and missing.get_json()["success"] is False and "imageId" in missing.get_json()["error"]
     assert api_client.post(PROCESS, json={"imageId": "no-such-record"}).status_code == 404
+
+
+@NEEDS_ROUTING
+def test_the_edit_goes_to_nano_banana_pro_when_an_ai_service_is_connected(app, api_client, project, worker, fal_queue,
+                                                                          nanobanana_upstream, gemini_upstream):
+    connect_all(app, fal_queue, nanobanana_upstream, gemini_upstream)  # the project keeps its default engine
+    record = prepare(api_client, project)  # "brighten …": a prompt the built-in engine would also take
+    response = answered_while_worker_runs(worker, lambda: api_client.post(PROCESS, json={"imageId": record["id"]}))
+    assert response.status_code == 200
+    assert [submission["path"] for submission in fal_queue.submissions] == ["/" + EDIT_MODEL]

@@ -127,3 +127,11 @@ def test_a_ratio_no_provider_offers_is_generated_at_that_ratio_when_ai_is_connec
     assert done["status"] == "success" and not done.get("placeholder")
     size = Image.open(io.BytesIO(client.get(done["outputImage"]["url"]).data)).size
     assert size[0] * 10 == size[1] * 16
+
+
+@NEEDS_ROUTING
+def test_text_to_image_without_an_ai_service_is_refused_not_a_placeholder(api_client):
+    response = api_client.post(GENERATIONS, json={"prompt": "Sunlit loft", "aspectRatio": "16:9"})
+    assert 400 <= response.status_code < 500
+    assert "AI" in response.get_json()["error"]["message"]
+    assert ledger_rows() == 0
