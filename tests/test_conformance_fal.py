@@ -173,3 +173,10 @@ def test_a_z_image_edit_runs_on_an_ai_model_when_one_is_connected(client, bearer
     worker()
     assert client.get(answer["status_url"], headers=bearer).get_json()["status"] == "COMPLETED"
     assert len(fal_queue.submissions) == 1  # not the built-in engine, though it can brighten
+
+
+def test_an_edit_model_makes_the_num_images_asked_for(client, bearer, connected, worker):
+    body = {"prompt": "stage this living room, Scandinavian", "image_urls": [photo_uri()], "num_images": 2}
+    answer = submit(client, "/fal/queue/fal-ai/nano-banana-pro/edit", body, bearer)
+    worker()
+    assert len(client.get(answer["response_url"], headers=bearer).get_json()["images"]) == 2

@@ -87,7 +87,7 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
         priority=inputs.priority(body, priority_header),
         aspect_ratio=aspect_ratio,
         resolution=resolution,
-        num_images=inputs.image_count(body, model.edit),
+        num_images=inputs.image_count(body),
         output_format=inputs.output_format(body),
         meta={"fal": {"app": app_path.strip("/"), "model": model.id, "seed": inputs.whole_number(body, "seed", 0, 2**32 - 1)}},
     )
