@@ -6,11 +6,14 @@ error: "Processing failed", details}, 400 without imageId, 404 for an unknown id
 processing, completed, failed. A process call answers within those shapes however long the edit takes: a
 slow edit holds the request (whitespace keeps the connection alive) and then answers as above.
 """
+import base64
+import io
 import json
 import threading
 import time
 
 import pytest
+from PIL import Image as PILImage
 
 from app.apidocs.spec import build_spec
 from app.extensions import db
@@ -139,3 +142,27 @@ def test_the_edit_goes_to_nano_banana_pro_when_an_ai_service_is_connected(app, a
     response = answered_while_worker_runs(worker, lambda: api_client.post(PROCESS, json={"imageId": record["id"]}))
     assert response.status_code == 200
     assert [submission["path"] for submission in fal_queue.submissions] == ["/" + EDIT_MODEL]
+
+
+def white_mask() -> str:
+    """A mask that marks the whole photo to change, as a PNG data URL."""
+    buffer = io.BytesIO()
+    PILImage.new("L", (64, 48), 255).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_a_held_inpaint_with_an_idempotency_key_is_replayed_whole_once_done(app, api_client, project, worker,
+                                                                            connected):
+    app.config["PROCESS_IMAGE_WAIT"] = 0
+    body = {"imageId": make_image(project).id, "prompt": "brighten the room", "mask": white_mask()}
+    headers = {"Idempotency-Key": "inpaint-7"}
+    response = api_client.post("/api/inpaint-image", json=body, headers=headers, buffered=False)
+    chunks = response.iter_encoded()
+    assert next(chunks).strip() == b""
+    assert api_client.post("/api/inpaint-image", json=body, headers=headers).status_code == 409  # still running
+    worker()
+    first = json.loads(b"".join(chunks))
+    assert first["success"] is True and first["url"]
+    again = api_client.post("/api/inpaint-image", json=body, headers=headers)
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (200, "true")
+    assert again.get_json() == first

@@ -4,7 +4,7 @@ import json
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import g, jsonify, request
+from flask import g, jsonify, request, stream_with_context
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError
@@ -42,6 +42,17 @@ def _replay(record: IdempotencyRecord, request_hash: str):
     return response, record.response_status
 
 
+def _kept_when_sent(chunks, record_id: int, status: int):
+    """Pass a streamed answer through, then keep its whole body for repeats of the request."""
+    sent = []
+    for chunk in chunks:
+        sent.append(chunk if isinstance(chunk, bytes) else chunk.encode())
+        yield chunk
+    record = db.session.get(IdempotencyRecord, record_id)
+    record.response_status, record.response_body = status, json.loads(b"".join(sent))
+    db.session.commit()
+
+
 def idempotent(view):
     """Honour an Idempotency-Key header for 24 h, per API project; the view must return (json, status)."""
 
@@ -71,6 +82,9 @@ def idempotent(view):
             db.session.rollback()
             return _replay(_find(scope, key), request_hash)
         response, status = view(*args, **kwargs)  # the view's commit includes the pending record
+        if response.is_streamed:  # a held answer (process-image): kept once it is whole; a repeat meanwhile is 409
+            response.response = stream_with_context(_kept_when_sent(response.response, record.id, status))
+            return response, status
         record.response_status, record.response_body = status, json.loads(response.get_data(as_text=True))
         db.session.commit()
         return response, status
