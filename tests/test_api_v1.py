@@ -217,7 +217,8 @@ def test_technical_aliases_chain_generations_without_a_flow_id(api_client, worke
     output_id = api_client.get(f"/api/v1/generations/{first['id']}").get_json()["data"]["outputImage"]["id"]
     second = generate(api_client, referenceImages=["@last"])
     assert [ref["id"] for ref in second["referenceImages"]] == [output_id]
-    assert generate(api_client, referenceImages=["@first"])["referenceImages"][0]["id"] == uploaded["id"]
+    # @first is the first *generated* image (the spec), not the upload it was made from.
+    assert generate(api_client, referenceImages=["@first"])["referenceImages"][0]["id"] == output_id
 
 
 def test_technical_aliases_stay_inside_a_flow_the_caller_names(api_client):

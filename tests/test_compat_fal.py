@@ -108,12 +108,12 @@ def test_bearer_works_and_a_missing_key_is_401_in_fals_shape(client, project):
     assert response.status_code == 401 and "API key" in response.get_json()["detail"]
 
 
-def test_z_image_edit_adds_pipelets_data_uri_and_results(fal, worker):
+def test_z_image_edit_adds_pipelets_image_link_and_results(fal, worker):
     answer = submitted(fal, path="/fal/queue/pipelet/z-image-image-edit")
     assert answer["status_url"].startswith("http://localhost/fal/queue/pipelet/z-image-image-edit/requests/")
     worker()
     body = fal.get(answer["response_url"]).get_json()
-    assert body["image"]["data_uri"].startswith("data:image/jpeg;base64,")
+    assert body["image"]["data_uri"] == body["images"][0]["url"]  # pipelet's example: a signed download link
     assert body["image"]["file_name"] == body["images"][0]["file_name"]
     assert body["results"] == [body["images"][0]["url"]]
 
@@ -331,7 +331,7 @@ def test_webhook_payload_of_a_success_carries_the_output(fal, worker):
     )
     assert "error" not in payload
     assert payload["payload"]["images"][0]["url"].startswith("http")
-    assert payload["payload"]["image"]["data_uri"].startswith("data:image/jpeg;base64,")
+    assert payload["payload"]["image"]["data_uri"] == payload["payload"]["images"][0]["url"]
 
 
 def test_webhook_payload_of_a_refusal_is_an_error_with_fals_detail(fal):

@@ -1,6 +1,7 @@
 """The process-image surface (AI Studio): records prepared now, processed on request by a real worker."""
 import base64
 import io
+import json
 import threading
 import time
 
@@ -86,15 +87,17 @@ def test_preparing_charges_nothing_and_processing_returns_the_result(api_client,
     assert balance(project) == before - status["creditsCost"]  # not charged twice
 
 
-def test_a_slow_edit_is_answered_202_and_followed_by_its_status(app, api_client, project, worker):
+def test_a_slow_edit_holds_the_request_and_its_status_says_processing_meanwhile(app, api_client, project, worker):
     app.config["PROCESS_IMAGE_WAIT"] = 0
     record = prepare(api_client, make_image(project))
-    response = api_client.post("/api/process-image", json={"imageId": record["id"]})
-    assert response.status_code == 202
-    assert response.get_json()["status"] == "processing"
-    status_url = response.get_json()["statusUrl"]
+    response = api_client.post("/api/process-image", json={"imageId": record["id"]}, buffered=False)
+    assert response.status_code == 200
+    chunks = response.iter_encoded()
+    assert next(chunks).strip() == b""  # whitespace keeps the connection alive
+    status_url = f"/api/image-generations/{record['id']}"
     assert api_client.get(status_url).get_json()["data"]["status"] == "processing"
     worker()
+    assert json.loads(b"".join(chunks))["url"]
     done = api_client.get(status_url).get_json()["data"]
     assert done["status"] == "completed" and done["resultImageUrl"]
     assert api_client.post("/api/process-image", json={"imageId": record["id"]}).get_json()["message"] == "Already processed"
@@ -166,9 +169,10 @@ def test_a_logged_in_agent_prepares_on_the_photo_page_and_processes_with_the_ses
     fragment = logged_in.get(f"/images/{image.id}/prepared").get_data(as_text=True)
     assert "brighten and sharpen" in fragment and "Process" in fragment
     [record] = db.session.query(ImageGenerationRecord).all()
-    response = logged_in.post("/api/process-image", json={"imageId": record.id})
-    assert response.status_code == 202
+    response = logged_in.post("/api/process-image", json={"imageId": record.id}, buffered=False)
+    assert response.status_code == 200
     worker()
+    assert json.loads(response.get_data())["url"]
     assert logged_in.get(f"/api/image-generations/{record.id}").get_json()["data"]["status"] == "completed"
     assert "Done" in logged_in.get(f"/images/{image.id}/prepared").get_data(as_text=True)
 
@@ -244,8 +248,9 @@ def test_a_project_lists_its_records_by_status(app, api_client, logged_in, proje
     app.config["PROCESS_IMAGE_WAIT"] = 0
     pending = prepare(api_client, make_image(project))
     done = prepare(api_client, make_image(project))
-    assert api_client.post("/api/process-image", json={"imageId": done["id"]}).status_code == 202
+    held = api_client.post("/api/process-image", json={"imageId": done["id"]}, buffered=False)
     worker()
+    assert json.loads(held.get_data())["success"] is True
     everything = api_client.get("/api/image-generations").get_json()
     assert [r["id"] for r in everything["data"]] == [done["id"], pending["id"]]
     assert everything["pagination"]["total"] == 2

@@ -1,4 +1,6 @@
 """The analyze API: sessions, uploads, a live SSE analysis run, one-photo analysis, results."""
+import json
+
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from app.analysis import events, service, stream
@@ -78,7 +80,7 @@ def analyze(session_id: str):
     if resume_from and session.run:
         return _stream(session.id, session.run, resume_from)
     body = json_body()
-    _check_session_id(body, session.id)
+    _check_required(body, session.id, "images")
     analyses = service.requested_analyses(session, body.get("images"))
     if not analyses:
         raise ApiError("This session has no photos yet; upload some first.")
@@ -106,10 +108,11 @@ def analyze_single(session_id: str):
     """Describe one photo and answer with its metadata as JSON."""
     session = service.get_session(g.project, session_id)
     body = json_body()
-    _check_session_id(body, session.id)
-    image = body.get("image")
+    _check_required(body, session.id, "image")
+    image = body["image"]
     if not isinstance(image, dict):
         raise ApiError("image must be an object {id, uploadPath, originalFilename} from your upload.")
+    _check_photo_reference(image, "image")
     (analysis,) = service.requested_analyses(session, [image])
     context = parse_context(body["context"]) if "context" in body else None
     run = service.start_run(session, [analysis], context)
@@ -132,9 +135,27 @@ def _stream(session_id: str, run: int, after: str) -> Response:
     return Response(body, mimetype="text/event-stream", headers=SSE_HEADERS)
 
 
-def _check_session_id(body: dict, session_id: str) -> None:
-    if body.get("sessionId") not in (None, session_id):
+def _check_required(body: dict, session_id: str, photos: str) -> None:
+    """The fields the spec marks required: sessionId (this session's) and the photos; 400 naming what is missing."""
+    missing = [name for name in ("sessionId", photos) if body.get(name) in (None, "", [])]
+    if missing:
+        example = json.dumps({"sessionId": session_id, photos: "…"})
+        raise ApiError(f"Missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                       f"Send {example} with the photos as your upload answered them.")
+    if body["sessionId"] != session_id:
         raise ApiError("sessionId in the body does not match the session in the URL.")
+    if photos == "images" and isinstance(body["images"], list):
+        for index, image in enumerate(body["images"]):
+            if isinstance(image, dict):
+                _check_photo_reference(image, f"images[{index}]")
+
+
+def _check_photo_reference(image: dict, name: str) -> None:
+    """A photo is named as its upload answered it: id and uploadPath are both required."""
+    missing = [field for field in ("id", "uploadPath") if not image.get(field)]
+    if missing:
+        raise ApiError(f"{name} is missing {' and '.join(missing)}: send the photo as its upload answered it "
+                       "({id, uploadPath, originalFilename}).")
 
 
 def _form_context():

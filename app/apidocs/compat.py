@@ -1,13 +1,16 @@
 """The document's view of the compatible surfaces (fal queue, nanobanana, process-image), in their own shapes."""
 from app.apidocs.operations import EVENT_STREAM, JSON, ApiOperation, QueryParam
 from app.apidocs.schemas import ref
-from app.catalog.limits import MAX_NUM_IMAGES, MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES
+from app.catalog.limits import MAX_NUM_IMAGES, MAX_PRIORITY, MAX_PROMPT_LENGTH, MAX_REFERENCE_IMAGES, MIN_PRIORITY
 from app.compat.nanobanana.service import IMAGE_SIZES, IMAGE_TYPES, TEXT_TYPES
 from app.imaging.geometry import RESOLUTIONS
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 PROMPT = {"type": "string", "minLength": 1, "maxLength": MAX_PROMPT_LENGTH}
 FAL_URLS = ("request_id", "response_url", "status_url", "cancel_url")
+# pipelet sends sizes as numbers or as strings of digits ("3200").
+WHOLE_OR_DIGITS = {"anyOf": [{"type": "integer", "minimum": 16, "maximum": 8192},
+                             {"type": "string", "pattern": "^[0-9]{2,4}$"}, {"type": "null"}]}
 
 FAL_SCHEMAS = {
     "FalInput": {
@@ -22,8 +25,15 @@ FAL_SCHEMAS = {
             "resolution": {"type": ["string", "null"], "enum": [*RESOLUTIONS, None]},
             "output_format": {"type": ["string", "null"], "enum": ["jpeg", "jpg", "png", "webp", None]},
             "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**32 - 1},
+            "width": {**WHOLE_OR_DIGITS, "description": "pipelet: with height, the ratio and the nearest resolution."},
+            "height": WHOLE_OR_DIGITS,
+            "batch_size": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_NUM_IMAGES,
+                           "description": "pipelet's name for num_images."},
+            "priority": {"type": ["integer", "null"], "minimum": MIN_PRIORITY, "maximum": MAX_PRIORITY,
+                         "description": "Larger runs sooner."},
         },
-        "examples": [{"prompt": "Warm evening light", "image_urls": ["https://example.com/living-room.jpg"]}],
+        "examples": [{"prompt": "Warm evening light", "image_urls": ["https://example.com/living-room.jpg"]},
+                     {"width": "1600", "height": "1200", "batch_size": 2, "prompt": "A sunlit kitchen"}],
     },
     "FalSubmitted": {
         "type": "object",
@@ -35,11 +45,12 @@ FAL_SCHEMAS = {
     },
     "FalStatus": {
         "type": "object",
-        "required": ["status", *FAL_URLS],
+        "required": ["status", *FAL_URLS, "queue_position"],
         "properties": {
             "status": {"type": "string", "enum": ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]},
             **{name: {"type": "string"} for name in FAL_URLS},
-            "queue_position": {"type": "integer"},
+            "queue_position": {"type": "integer", "minimum": 0,
+                               "description": "In every answer: 0 = next, or running."},
             "logs": {"type": ["array", "null"], "items": {"type": "object"}},
             "metrics": {"type": "object"},
             "error": STRING_OR_NULL, "error_type": {"type": "string"},
@@ -54,6 +65,10 @@ FAL_SCHEMAS = {
                 "url": {"type": "string"}, "content_type": {"type": "string"}, "file_name": {"type": "string"},
                 "file_size": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}}}},
             "description": {"type": "string"}, "seed": {"type": "integer"},
+            "image": {"type": "object", "description": "z-image models (pipelet): the first image.",
+                      "properties": {"data_uri": {"type": "string", "description": "A signed download URL."},
+                                     "file_name": {"type": "string"}}},
+            "results": {"type": "array", "items": {"type": "string"}, "description": "z-image models: every image's URL."},
         },
     },
     "FalCancel": {
@@ -148,11 +163,11 @@ PROCESS_IMAGE_SCHEMAS = {
         "properties": {"success": {"const": True}, "url": STRING_OR_NULL, "resultUrl": STRING_OR_NULL,
                        "imageGenerationId": {"type": "string"}, "message": {"type": "string"}},
     },
-    "ProcessImageRunning": {
-        "type": "object", "required": ["success", "status", "imageGenerationId", "statusUrl"],
-        "properties": {"success": {"const": True}, "status": {"const": "processing"},
-                       "imageGenerationId": {"type": "string"}, "message": {"type": "string"},
-                       "statusUrl": {"type": "string"}},
+    "ProcessImageAnswer": {
+        "description": "An edit that ends within PROCESS_IMAGE_WAIT is answered with its own status (200, or 500 "
+                       "if it failed). A longer one holds the request, sending whitespace before this body, and "
+                       "answers 200 with the result, or with success false if it failed (the status was sent).",
+        "anyOf": [ref("ProcessImageDone"), ref("ProcessImageFailed")],
     },
     "ProcessImageFailed": {
         "type": "object", "required": ["error", "details"],
@@ -168,10 +183,7 @@ PROCESS_IMAGE_SCHEMAS = {
 
 FAL_LOGS = QueryParam("logs", {"type": "string", "enum": ["0", "1", "true", "false"]}, "1 to include log lines.")
 FAL_RUNNING = (202, "FalStatus", "Queued or running.")
-PROCESS_IMAGE_OUTCOME = (
-    (202, "ProcessImageRunning", "Still processing after the wait; follow statusUrl."),
-    (500, "ProcessImageFailed", "The edit failed at the provider; its credits were refunded."),
-)
+PROCESS_IMAGE_OUTCOME = ((500, "ProcessImageFailed", "The edit failed at the provider; its credits were refunded."),)
 PAGE = (
     QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size."),
     QueryParam("offset", {"type": "integer", "minimum": 0}, "Items to skip."),
@@ -216,10 +228,10 @@ COMPAT_OPERATIONS = {
     ),
     "process_image.record_status": ApiOperation(response="ProcessImageRecordAnswer"),
     "process_image.process_image": ApiOperation(
-        request="ProcessImageRun", response="ProcessImageDone", errors=(402, 409), answers=PROCESS_IMAGE_OUTCOME,
+        request="ProcessImageRun", response="ProcessImageAnswer", errors=(402, 409), answers=PROCESS_IMAGE_OUTCOME,
     ),
     "process_image.inpaint_image": ApiOperation(
-        request="ProcessImageInpaint", request_media=(JSON, "multipart/form-data"), response="ProcessImageDone",
+        request="ProcessImageInpaint", request_media=(JSON, "multipart/form-data"), response="ProcessImageAnswer",
         errors=(402, 409, 422), answers=PROCESS_IMAGE_OUTCOME, idempotent=True,
     ),
 }

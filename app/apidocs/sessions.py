@@ -17,7 +17,7 @@ CONTEXT = {
 PHOTO_REFERENCE = {
     "type": "object",
     "description": "A photo of the session, as its upload answered.",
-    "required": ["id"],
+    "required": ["id", "uploadPath"],
     "properties": {"id": {"type": "string"}, "uploadPath": {"type": "string"}, "originalFilename": STRING_OR_NULL},
 }
 
@@ -41,13 +41,15 @@ SESSION_SCHEMAS = {
     },
     "AnalysisRun": {
         "type": "object",
-        "description": "Which photos to describe (all of the session's when left out) and the listing's context.",
-        "properties": {"sessionId": {"type": "string"}, "images": {"type": ["array", "null"], "items": PHOTO_REFERENCE},
-                       "context": CONTEXT},
+        "description": "The session (as in the URL), the photos to describe as their uploads answered them, "
+                       "and the listing's context.",
+        "required": ["sessionId", "images"],
+        "properties": {"sessionId": {"type": "string"},
+                       "images": {"type": "array", "minItems": 1, "items": PHOTO_REFERENCE}, "context": CONTEXT},
     },
     "AnalysisRunOne": {
         "type": "object",
-        "required": ["image"],
+        "required": ["sessionId", "image"],
         "properties": {"sessionId": {"type": "string"}, "image": PHOTO_REFERENCE, "context": CONTEXT},
     },
     "AnalysisPhoto": {

@@ -59,10 +59,9 @@ def check_choice(name: str, value, choices) -> str | None:
 
 
 def check_num_images(num_images, references) -> int:
+    """1 to MAX_NUM_IMAGES results; whether the chosen model can make several versions of an edit is its own check."""
     if not isinstance(num_images, int) or isinstance(num_images, bool) or not 1 <= num_images <= MAX_NUM_IMAGES:
         raise ApiError(NUM_IMAGES_RULE)
-    if references and num_images != 1:
-        raise ApiError("numImages applies to text-to-image; an edit makes one result per reference image.")
     return num_images
 
 

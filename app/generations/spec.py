@@ -70,7 +70,8 @@ class GenerationSpec:
         spec = cls(
             prompt=original.original_prompt or original.prompt,
             preset=original.preset,
-            references=list(original.reference_inputs or original.reference_image_ids),
+            # The images the original used, as resolved then: an alias such as @upload may name another image now.
+            references=list(original.reference_image_ids or []),
             model=original.model,
             priority=original.priority,
             aspect_ratio=original.aspect_ratio,

@@ -31,8 +31,8 @@ def _technical(project: Project, alias: str, flow) -> Image | None:
     query = _live_images(project)
     if flow is not None:
         query = query.where(Image.flow_id == flow.id)
-    if alias == "@upload":
-        query = query.where(Image.source == "uploaded")
+    # The spec: @upload is the newest upload; @last and @first are the newest and oldest *generated* images.
+    query = query.where(Image.source == ("uploaded" if alias == "@upload" else "generated"))
     order = Image.created_at.asc() if alias == "@first" else Image.created_at.desc()
     return db.session.scalar(query.order_by(order, Image.id).limit(1))
 

@@ -43,6 +43,11 @@ class LocalProvider:
     def check(self, request: ProviderRequest) -> None:
         """Refuse, before queueing, what the local engine cannot honestly do."""
         if request.reference_ids:
+            if request.num_images != 1:  # its edits are deterministic: a second "version" would be a copy
+                raise ProviderRefused(
+                    "The built-in engine makes one result per photo; ask for 1 image, or connect an AI service "
+                    "for several versions of an edit."
+                )
             self.steps_for(request)
 
     def outputs(self, request: ProviderRequest) -> int:

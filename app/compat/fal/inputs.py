@@ -46,14 +46,11 @@ def text_field(body: dict, field: str) -> str | None:
     return value or None
 
 
-def image_count(body: dict, edit: bool) -> int:
-    """Images per request: num_images, or pipelet's batch_size; an edit makes one per input photo."""
+def image_count(body: dict) -> int:
+    """Images per request, 1-4 for text and edit models alike (fal's schema): num_images, or pipelet's batch_size."""
     count = whole_number(body, "num_images", 1, MAX_NUM_IMAGES)
     batch = whole_number(body, "batch_size", 1, MAX_NUM_IMAGES)
-    count = count or batch or 1
-    if edit and count != 1:
-        raise FalInputError("num_images", "An edit makes one image per photo in image_urls; send num_images 1.")
-    return count
+    return count or batch or 1
 
 
 def shape(body: dict) -> tuple[str | None, str | None]:

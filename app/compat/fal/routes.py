@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, g, jsonify, make_response, request, stream_with_context
 
-from app.auth.api import api_key_from_request, api_key_required, json_body, key_use_noted
+from app.auth.api import api_key_from_request, api_key_required, key_use_noted
 from app.auth.service import find_api_key
 from app.compat.fal import service
 from app.compat.fal.inputs import FalInputError
@@ -27,6 +27,8 @@ bp = Blueprint("fal", __name__, url_prefix="/fal/queue")
 REQUEST = "/<path:app_id>/requests/<request_id>"
 STREAM_MAX_SECONDS = 600  # then the client reconnects and gets the current state first
 KEEPALIVE_SECONDS = 15
+# pipelet's documented curl sends its JSON body with -d and no Content-Type (so curl labels it a form).
+LENIENT_BODY_TYPES = ("", "text/plain", "application/x-www-form-urlencoded")
 
 
 def key_required(view):
@@ -49,13 +51,26 @@ def key_required(view):
 def submit(app_id: str):
     """Queue a request for a model; ?fal_webhook= is called when it finishes."""
     generation = service.submit(
-        g.project, app_id, json_body(), api_key=g.api_key,
+        g.project, app_id, model_input(), api_key=g.api_key,
         webhook=request.args.get("fal_webhook"), priority_header=request.headers.get("X-Fal-Queue-Priority"),
     )
     position, _ = service.queue_facts(generation)
     answered = idempotency.answer(submit_json(generation, app_id, position), 200)
     db.session.commit()
     return answered
+
+
+def model_input() -> dict:
+    """The JSON object body; also when it came without a JSON content type, as pipelet's own example sends it."""
+    body = request.get_json(silent=True)
+    if body is None and request.mimetype in LENIENT_BODY_TYPES:
+        try:
+            body = json.loads(request.get_data(cache=True) or b"null")
+        except ValueError:
+            body = None
+    if not isinstance(body, dict):
+        raise FalInputError(None, "Send the model's input as a JSON object body (Content-Type: application/json).")
+    return body
 
 
 @bp.get(f"{REQUEST}/status")

@@ -1,5 +1,5 @@
 """fal's JSON shapes of a generation: submit answer, status, result, and the webhook payload."""
-from app.compat.fal.service import MODELS, app_base, data_uri
+from app.compat.fal.service import MODELS, app_base
 from app.generations.models import Generation, GenerationStatus
 from app.images.storage import file_url
 from app.timeutil import isoformat
@@ -58,8 +58,8 @@ def error_type(generation: Generation) -> str | None:
 def status_json(generation: Generation, app: str, *, logs: bool, queue_position=None, eta_seconds=None) -> dict:
     """The polling shape: logs always present (null unless asked), metrics once completed, pipelet's statusMessages."""
     body = {"status": fal_status(generation), "request_id": generation.id, **request_urls(app_base(app), generation.id)}
-    if generation.status is GenerationStatus.QUEUED:
-        body["queue_position"] = queue_position or 0
+    # In every answer, as pipelet's IN_PROGRESS example shows it: clients read it unconditionally (0 = next or running).
+    body["queue_position"] = (queue_position or 0) if generation.status is GenerationStatus.QUEUED else 0
     body["logs"] = _logs(generation) if logs else None
     if generation.is_terminal:
         body["metrics"] = {"inference_time": _inference_time(generation)}
@@ -111,7 +111,8 @@ def _output(generation: Generation) -> dict:
         body["seed"] = fal_meta["seed"]
     model = MODELS.get(fal_meta.get("model"))
     if model is not None and model.pipelet and images:
-        body["image"] = {"data_uri": data_uri(generation), "file_name": images[0]["file_name"]}
+        # pipelet's example: data_uri is a signed download link to the first image (not base64 bytes).
+        body["image"] = {"data_uri": images[0]["url"], "file_name": images[0]["file_name"]}
         body["results"] = [image["url"] for image in images]
     return body
 

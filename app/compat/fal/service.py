@@ -2,7 +2,6 @@
 
 It keeps no state of its own: a request is a generation, its request_id the generation's id.
 """
-import base64
 from dataclasses import dataclass, replace
 
 from app.catalog.presets import UnknownPreset, get_preset
@@ -15,7 +14,6 @@ from app.generations.models import Generation, GenerationStatus
 from app.generations.service import create_generation, get_generation
 from app.generations.spec import GenerationSpec
 from app.images.inputs import ImageIntake
-from app.images.storage import storage
 from app.projects.models import Project
 from app.providers import fal
 from app.providers.registry import all_providers, model_ids
@@ -89,7 +87,7 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
         priority=inputs.priority(body, priority_header),
         aspect_ratio=aspect_ratio,
         resolution=resolution,
-        num_images=inputs.image_count(body, model.edit),
+        num_images=inputs.image_count(body),
         output_format=inputs.output_format(body),
         meta={"fal": {"app": app_path.strip("/"), "model": model.id, "seed": inputs.whole_number(body, "seed", 0, 2**32 - 1)}},
     )
@@ -141,11 +139,3 @@ def queue_facts(generation: Generation) -> tuple[int | None, float | None]:
     position = estimate["queuePosition"]
     return (position - 1 if position is not None else None), estimate["etaSeconds"]
 
-
-def data_uri(generation: Generation) -> str | None:
-    """The first result as a data URI (pipelet's image.data_uri), read from our storage."""
-    outputs = [image for image in generation.outputs if image.deleted_at is None]
-    if not outputs:
-        return None
-    encoded = base64.b64encode(storage().get(outputs[0].storage_key)).decode()
-    return f"data:{outputs[0].mime};base64,{encoded}"

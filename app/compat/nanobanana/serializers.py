@@ -4,6 +4,7 @@ That API answers every call with HTTP 200 and says what happened in the body's `
 table in DESIGN.md maps our generation states onto its `successFlag`.
 """
 import json
+from datetime import timezone
 
 import sqlalchemy as sa
 
@@ -30,7 +31,6 @@ FEATURE_DISABLED = 505
 # successFlag values.
 GENERATING, SUCCEEDED, CREATE_TASK_FAILED, GENERATE_FAILED = 0, 1, 2, 3
 TEXT_TO_IMAGE, IMAGE_TO_IMAGE = "TEXTTOIAMGE", "IMAGETOIAMGE"  # sic: the API's own spelling
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # Our HTTP-style error statuses as that API's body codes.
 STATUS_CODES = {
@@ -90,9 +90,8 @@ def task_json(generation: Generation) -> dict:
         "taskId": generation.id,
         "paramJson": json.dumps(_params(generation)),
         "completeTime": _time(generation.finished_at),
-        # Our results have no separate short-lived original: both links are the stored (and labelled) result.
         "response": {
-            "originImageUrl": urls[0], "resultImageUrl": urls[0], "resultImageUrls": urls,
+            "originImageUrl": _origin_url(generation, urls[0]), "resultImageUrl": urls[0], "resultImageUrls": urls,
         } if urls else None,
         "successFlag": flag,
         "errorCode": failure_code(generation) if failed else 0,
@@ -139,5 +138,16 @@ def _reference_urls(image_ids: list[str]) -> list[str]:
     return [absolute(file_url(keys[image_id])) for image_id in image_ids if image_id in keys]
 
 
-def _time(moment) -> str:
-    return moment.strftime(TIME_FORMAT) if moment else ""
+def _origin_url(generation: Generation, result_url: str) -> str:
+    """An edit's input photo (so a before/after view shows both); a text-to-image task has no input but its result."""
+    if not generation.reference_image_ids:
+        return result_url
+    inputs = _reference_urls(generation.reference_image_ids[:1])
+    return inputs[0] if inputs else result_url
+
+
+def _time(moment) -> int | None:
+    """Milliseconds since the epoch (UTC), as that API family's record-info carries its times; None until then."""
+    if moment is None:
+        return None
+    return round(moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp() * 1000)

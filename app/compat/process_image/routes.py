@@ -1,24 +1,32 @@
 """The process-image surface (AI Studio): prepare a photo's style prompt, process it, follow its status, inpaint.
 
-POST /api/process-image runs the edit and answers with the result when it finishes within
-PROCESS_IMAGE_WAIT seconds (the worker does the work; the request waits on its announcements),
-and 202 with status "processing" otherwise. A failed edit is that API's 500 {error, details},
-with the credits refunded. Callers authenticate with the session cookie or an API key.
+POST /api/process-image runs the edit and answers with the result (the worker does the work; the
+request waits on its announcements). An edit that ends within PROCESS_IMAGE_WAIT seconds is answered
+with its own status (a failure is that API's 500 {error, details}, credits refunded); a longer one
+holds the request, sending whitespace (allowed before a JSON value) to keep the connection alive,
+and answers 200 with the same body once it ends: the spec has no status for "still running".
+Callers authenticate with the session cookie or an API key.
 """
+import json
+import time
 from functools import wraps
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.auth.api import api_key_from_request, api_key_required
 from app.compat.process_image import service
+from app.compat.process_image.models import ImageGenerationRecord
 from app.compat.process_image.serializers import record_json, result_url
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.idempotency import api as idempotency
 from app.idempotency.api import idempotent
-from app.generations.models import GenerationStatus
-from app.generations.progress import wait_for_end
+from app.generations.models import Generation, GenerationStatus
+from app.generations.progress import listen, wait_for_end
 from app.images.service import get_image_for_user
 from app.pagination import page_params, page_response
 from app.projects.models import Project
@@ -26,6 +34,9 @@ from app.projects.service import get_project_for_user
 from app.urls import public_url_for
 
 bp = Blueprint("process_image", __name__)
+
+KEEPALIVE_SECONDS = 10  # whitespace this often while a held request waits, well inside proxies' idle timeouts
+HOLD_SECONDS = 3600  # a held request answers by then however the edit stands (the sweeper ends stuck jobs sooner)
 
 
 def session_or_api_key(view):
@@ -168,24 +179,54 @@ def inpaint_image():
 
 
 def _still_processing(record) -> tuple[dict, int]:
-    """The 202 of an edit that is still running, pointing at its status URL."""
+    """What a repeat of an inpaint's Idempotency-Key answers: the edit's status URL (its result is there once done)."""
     status_url = public_url_for("process_image.record_status", record_id=record.id)
     return {"success": True, "status": "processing", "imageGenerationId": record.id,
-            "message": "Still processing; follow it at the statusUrl.", "statusUrl": status_url}, 202
+            "message": "Already submitted; follow it at the statusUrl.", "statusUrl": status_url}, 200
 
 
 def _outcome(record, generation):
-    """Wait for the edit (bounded); the result, 202 while it still runs, or 500 {error, details} if it failed."""
+    """The result, or 500 {error, details} if the edit failed; an edit still running after the wait is held for."""
     generation = wait_for_end(generation, current_app.config["PROCESS_IMAGE_WAIT"])
     db.session.refresh(record)
+    if generation.is_terminal:
+        body, status = _ended(record, generation)
+        return jsonify(body), status
+    held = stream_with_context(_held_answer(record.id, generation.id))
+    return Response(held, status=200, mimetype="application/json", headers={"X-Accel-Buffering": "no"}), 200
+
+
+def _ended(record, generation) -> tuple[dict, int]:
+    """The answer for a finished edit: its result URL, or the spec's "Processing failed" with the reason."""
     if generation.status is GenerationStatus.SUCCEEDED:
         url = result_url(record)
-        return jsonify(success=True, url=url, resultUrl=url, imageGenerationId=record.id), 200
+        return {"success": True, "url": url, "resultUrl": url, "imageGenerationId": record.id}, 200
+    details = generation.error_message or "The edit was canceled."
+    return {"success": False, "error": "Processing failed", "details": details, "imageGenerationId": record.id}, 500
+
+
+def _held_answer(record_id: str, generation_id: str):
+    """Whitespace every KEEPALIVE_SECONDS until the edit ends, then its answer (a failure says so in the body)."""
+    listener = listen(generation_id)
+    deadline = time.monotonic() + HOLD_SECONDS
+    try:
+        while True:
+            db.session.rollback()  # see what the worker committed since the last look
+            generation = db.session.get(Generation, generation_id)
+            if generation.is_terminal or time.monotonic() >= deadline:
+                break
+            yield " "
+            listener.wait(KEEPALIVE_SECONDS)
+    finally:
+        listener.close()
+    record = db.session.get(ImageGenerationRecord, record_id)
     if generation.is_terminal:
-        details = generation.error_message or "The edit was canceled."
-        return jsonify(success=False, error="Processing failed", details=details, imageGenerationId=record.id), 500
-    body, status = _still_processing(record)
-    return jsonify(body), status
+        yield json.dumps(_ended(record, generation)[0])
+        return
+    status_url = public_url_for("process_image.record_status", record_id=record_id)
+    details = f"The edit has run for over {HOLD_SECONDS // 60} minutes; follow it at the statusUrl."
+    yield json.dumps({"success": False, "error": "Still processing", "details": details,
+                      "imageGenerationId": record_id, "statusUrl": status_url})
 
 
 @bp.post("/images/<image_id>/prepare")
