@@ -13,10 +13,12 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image as PILImage
 
 from app.apidocs.spec import build_spec
 from app.extensions import db
+from app.generations.models import Generation
 from tests.conformance import NEEDS_ROUTING, connect_all
 from tests.factories import make_image
 from tests.gate import GateProvider
@@ -151,18 +153,19 @@ def white_mask() -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def test_a_held_inpaint_with_an_idempotency_key_is_replayed_whole_once_done(app, api_client, project, worker,
-                                                                            connected):
+def test_a_repeated_inpaint_key_points_at_the_one_edit_it_started(app, api_client, project, worker, connected):
     app.config["PROCESS_IMAGE_WAIT"] = 0
     body = {"imageId": make_image(project).id, "prompt": "brighten the room", "mask": white_mask()}
     headers = {"Idempotency-Key": "inpaint-7"}
     response = api_client.post("/api/inpaint-image", json=body, headers=headers, buffered=False)
     chunks = response.iter_encoded()
     assert next(chunks).strip() == b""
-    assert api_client.post("/api/inpaint-image", json=body, headers=headers).status_code == 409  # still running
+    again = api_client.post("/api/inpaint-image", json=body, headers=headers)
+    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (200, "true")
+    assert again.get_json()["status"] == "processing"
     worker()
     first = json.loads(b"".join(chunks))
     assert first["success"] is True and first["url"]
-    again = api_client.post("/api/inpaint-image", json=body, headers=headers)
-    assert (again.status_code, again.headers["Idempotent-Replayed"]) == (200, "true")
-    assert again.get_json() == first
+    followed = api_client.get(again.get_json()["statusUrl"]).get_json()["data"]
+    assert followed["status"] == "completed" and followed["id"] == first["imageGenerationId"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Generation)) == 1
