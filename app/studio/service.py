@@ -62,7 +62,7 @@ def quote(project, choice: Choice | None, photos: list[Image]) -> Quote:
         return Quote(None, len(photos), None, balance)
     offer = price_offer(project, choice)
     if not offer.available:
-        return Quote(choice, len(photos), None, balance, refusal_words(offer))
+        return Quote(choice, len(photos), None, balance, refusal_words(offer, choice.prompt))
     return Quote(choice, len(photos), offer.credits, balance)
 
 
