@@ -135,3 +135,36 @@ def test_instructions_the_engine_cannot_do_are_refused_in_the_bar_and_nothing_is
     assert response.status_code == 400 and response.headers["HX-Retarget"] == "#apply-message"
     assert "“add a vase of flowers” needs an AI service" in text and "nothing charged" in text
     assert count(Batch) == 0 and count(Generation) == 0 and reserves(project.workspace_id) == 0
+
+
+def test_a_preset_button_on_the_photo_page_sent_twice_runs_once_and_its_next_use_is_new(logged_in, project):
+    photo = photos(project, 1)[0]
+    page = logged_in.get(f"/images/{photo.id}").get_data(as_text=True)
+    key = re.search(r'name="form_key" id="generate-key-enhance" value="([^"]+)"', page)[1]
+    url = f"/images/{photo.id}/generations"
+    first = logged_in.post(url, data={"preset": "enhance", "form_key": key}, headers=HTMX)
+    again = logged_in.post(url, data={"preset": "enhance", "form_key": key}, headers=HTMX)
+    assert first.status_code == again.status_code == 200, again.get_data(as_text=True)
+    assert count(Generation) == 1 and reserves(project.workspace_id) == 1
+    fresh = re.search(r'name="form_key" id="generate-key-enhance" value="([^"]+)" hx-swap-oob="true"',
+                      first.get_data(as_text=True))[1]
+    assert fresh != key
+    assert logged_in.post(url, data={"preset": "enhance", "form_key": fresh}, headers=HTMX).status_code == 200
+    assert count(Generation) == 2 and reserves(project.workspace_id) == 2
+
+
+def test_try_again_sent_twice_starts_one_variation(logged_in, project):
+    photo = photos(project, 1)[0]
+    logged_in.post(f"/images/{photo.id}/generations", data={"preset": "enhance"}, headers=HTMX)
+    original = db.session.scalar(sa.select(Generation))
+    fail_generation(original, "provider_error", "The photo could not be read.")
+    db.session.commit()
+    page = logged_in.get(f"/images/{photo.id}").get_data(as_text=True)
+    key = re.search(rf'name="form_key" id="again-key-{original.id}" value="([^"]+)"', page)[1]
+    url = f"/generations/{original.id}/again"
+    first = logged_in.post(url, data={"form_key": key}, headers=HTMX)
+    again = logged_in.post(url, data={"form_key": key}, headers=HTMX)
+    assert first.status_code == again.status_code == 200, again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Generation.id)).where(Generation.retry_of_id == original.id)) == 1
+    assert reserves(project.workspace_id) == 2  # the original's and one variation
+    assert f'id="again-key-{original.id}"' in first.get_data(as_text=True)
