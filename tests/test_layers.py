@@ -13,8 +13,8 @@ LAYERS = ("leaf", "foundation", "model", "service", "entry")
 
 LEAF_PACKAGES = ("app.catalog", "app.imaging")
 FOUNDATION = {
-    "app.after_commit", "app.config", "app.formkeys", "app.database", "app.embedded", "app.errors", "app.extensions", "app.guards", "app.logs",
-    "app.outbound", "app.pagination", "app.timeutil", "app.urls",
+    "app.after_commit", "app.config", "app.database", "app.embedded", "app.errors", "app.extensions", "app.formkeys",
+    "app.guards", "app.logs", "app.outbound", "app.pagination", "app.timeutil", "app.urls",
 }
 # Modules that take requests or run work: they may import anything below them.
 ENTRY_NAMES = {"routes", "serializers", "api", "workflow"}
