@@ -13,6 +13,7 @@ from app.catalog.presets import PRESETS
 from app.catalog.words import status_word
 from app.errors import error_response, is_api_request
 from app.extensions import db, login_manager
+from app.formkeys import new_form_key
 from app.images.storage import file_url
 from app.imaging.geometry import RESOLUTIONS
 from app.imaging.overlay import DEFAULT_LABEL
@@ -58,6 +59,7 @@ def register_blueprints(app) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.add_template_global(file_url)
+    app.add_template_global(new_form_key, "form_key")
     app.add_template_filter(status_word)
     app.context_processor(top_bar)
     app.context_processor(load_caller)

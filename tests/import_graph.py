@@ -14,7 +14,7 @@ LAYERS = ("leaf", "foundation", "model", "feature", "surface", "entry")
 LEAF_PACKAGES = ("app.catalog", "app.imaging")
 FOUNDATION = {
     "app.after_commit", "app.assets", "app.config", "app.database", "app.embedded", "app.errors", "app.extensions",
-    "app.guards", "app.logs", "app.outbound", "app.pagination", "app.sse", "app.timeutil", "app.urls",
+    "app.formkeys", "app.guards", "app.logs", "app.outbound", "app.pagination", "app.sse", "app.timeutil", "app.urls",
 }
 SURFACE_PACKAGES = ("app.pages", "app.api", "jobs")
 # Entry modules top to bottom: each may import only the ones after it (and any layer below).

@@ -1,4 +1,5 @@
 """The studio's apply bar and batches: the price for the selection, one batch of generations, refusals in plain words."""
+import json
 import re
 
 import pytest
@@ -53,7 +54,8 @@ def test_batch_creates_one_generation_per_photo_and_reserves_the_price_shown(log
     before = credits.balance(project.workspace_id)
     response = apply(logged_in, project, images, expected_credits=shown)
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert "balance-changed" in response.headers["HX-Trigger"]
+    # After the swap the page clears the selection, then the balance and the price line look again.
+    assert list(json.loads(response.headers["HX-Trigger-After-Settle"])) == ["batch-started", "balance-changed"]
     batch = db.session.scalar(sa.select(Batch))
     generations = list(db.session.scalars(sa.select(Generation).where(Generation.batch_id == batch.id)))
     assert sorted(g.source_image_id for g in generations) == sorted(i.id for i in images)
@@ -61,7 +63,11 @@ def test_batch_creates_one_generation_per_photo_and_reserves_the_price_shown(log
     assert before - credits.balance(project.workspace_id) == shown == batch.credits == sum(g.cost for g in generations)
     html = response.get_data(as_text=True)
     assert "Started: Enhance on 3 photos · 3 credits reserved" in html
-    assert html.count('hx-swap-oob="true"') == 4  # three cards and the batch bar
+    assert html.count('hx-swap-oob="true"') == 5  # three cards, the batch bar and the price line
+    price_line = html.split('id="apply-quote"')[1].split("</div>")[0]
+    assert "Select the photos to change" in price_line
+    assert re.search(r'<button type="submit" id="apply-submit" class="apply-submit" disabled>', price_line)
+    assert 'name="form_key"' not in price_line  # nothing to confirm until photos are chosen again
     assert "data-watching" in html and "Enhance: 0 of 3 done" in html
 
 
@@ -118,7 +124,8 @@ def test_prompt_the_engine_can_do_runs_and_one_it_cannot_says_why(logged_in, pro
     html = quote_of(logged_in, project, images, choice="prompt", prompt="make it brighter").get_data(as_text=True)
     assert button_of(html) == "Apply 2 photos · 2 credits"
     html = quote_of(logged_in, project, images, choice="prompt", prompt="add a red sofa").get_data(as_text=True)
-    assert "Without an AI service Stagecraft can only" in html and "disabled" in html
+    assert "“add a red sofa” needs an AI service. Without an AI service Stagecraft can only" in html
+    assert "disabled" in html
 
 
 def test_staging_uses_each_photos_room_in_its_prompt(app, logged_in, project, fal_queue):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.formkeys import FORM_KEY_LENGTH
 from app.timeutil import utcnow
 
 
@@ -31,7 +32,10 @@ ACTIVE_STATUSES = (AnalysisStatus.QUEUED, AnalysisStatus.PROCESSING)
 
 class AnalysisSession(db.Model):
     __tablename__ = "analysis_sessions"
-    __table_args__ = (sa.Index("ix_analysis_sessions_project_created", "project_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_analysis_sessions_project_created", "project_id", "created_at"),
+        sa.UniqueConstraint("project_id", "form_key", name="uq_analysis_sessions_project_form_key"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True, default=new_session_id)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
@@ -41,6 +45,8 @@ class AnalysisSession(db.Model):
     run: Mapped[int] = mapped_column(default=0)
     run_total: Mapped[int] = mapped_column(default=0)
     run_cursor: Mapped[str] = mapped_column(sa.String(40), default="0")
+    # The key of the "Describe" form that opened it: the same form sent again opens this session, charging nothing.
+    form_key: Mapped[str | None] = mapped_column(sa.String(FORM_KEY_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

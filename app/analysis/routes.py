@@ -1,6 +1,7 @@
 """The "Describe photos" pages: pick a listing's photos, watch their descriptions arrive, edit, copy, download."""
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from app.analysis import service, stream
 from app.analysis.models import Analysis
@@ -8,6 +9,7 @@ from app.analysis.serializers import export_csv, export_json
 from app.analysis.writing import parse_context, slugify
 from app.errors import ApiError
 from app.extensions import db
+from app.formkeys import form_key_of
 from app.images.service import list_images
 from app.projects.service import get_project_for_user
 from app.sse import SSE_HEADERS
@@ -31,15 +33,31 @@ def index(project_id: int):
 def start(project_id: int):
     """Describe the chosen photos (1 credit each) and open the page that fills in live."""
     project = get_project_for_user(current_user, project_id)
+    form_key = form_key_of(request.form)
+    # The same form sent again (a second click, a resubmitted page) opens the run it started, charging nothing.
+    session = service.session_for_key(project, form_key)
+    if session is None:
+        try:
+            session = _start_run(project, form_key)
+        except IntegrityError:
+            db.session.rollback()
+            session = service.session_for_key(project, form_key)
+            if session is None:
+                raise
+    return redirect(url_for("analysis.session_page", project_id=project.id, session_id=session.id))
+
+
+def _start_run(project, form_key: str | None):
+    """A new session describing the chosen photos, committed with its reserved credits."""
     image_ids = request.form.getlist("image_ids")
     if not image_ids:
         raise ApiError("Choose at least one photo to describe.")
     context = parse_context({name: request.form.get(name, "") for name in CONTEXT_FIELDS})
-    session = service.create_session(project, context)
+    session = service.create_session(project, context, form_key)
     analyses = [service.add_project_image(project, session, image_id) for image_id in image_ids]
     service.start_run(session, analyses, None, actor=current_user)
     db.session.commit()
-    return redirect(url_for("analysis.session_page", project_id=project.id, session_id=session.id))
+    return session
 
 
 @bp.get("/projects/<id:project_id>/describe/<session_id>")

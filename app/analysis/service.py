@@ -33,14 +33,24 @@ MAX_PHOTOS_PER_SESSION = 100
 NOT_FOUND = "Session not found: it may have expired. Open a new session and upload the photos again."
 
 
-def create_session(project: Project, context: ListingContext) -> AnalysisSession:
+def create_session(project: Project, context: ListingContext, form_key: str | None = None) -> AnalysisSession:
+    """A new session; `form_key` (the page form's, unique per project) lets the same form sent again find it."""
     session = AnalysisSession(
-        project_id=project.id, context=context.as_dict(),
+        project_id=project.id, context=context.as_dict(), form_key=form_key,
         expires_at=utcnow() + timedelta(seconds=current_app.config["ANALYSIS_SESSION_TTL"]),
     )
     db.session.add(session)
     db.session.flush()
     return session
+
+
+def session_for_key(project: Project, form_key: str | None) -> AnalysisSession | None:
+    """The session the project's "Describe" form with this key already opened, if any."""
+    if not form_key:
+        return None
+    query = sa.select(AnalysisSession).where(AnalysisSession.project_id == project.id,
+                                             AnalysisSession.form_key == form_key)
+    return db.session.scalar(query)
 
 
 def get_session(project: Project, session_id: str) -> AnalysisSession:

@@ -3,13 +3,15 @@ import time
 
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body, optional_json_body
 from app.catalog.words import STATUS_FILTERS
 from app.errors import ApiError
 from app.extensions import csrf, db
-from app.generations import lifecycle, progress, samples, service
+from app.formkeys import form_key_of
+from app.generations import lifecycle, page_keys, progress, samples, service
 from app.generations.estimates import queue_estimates
 from app.generations.models import Generation
 from app.generations.serializers import generation_json, generations_json
@@ -33,10 +35,23 @@ SSE_REREAD_SECONDS = 15
 def create(image_id: str):
     image = get_image_for_user(current_user, image_id)
     project = get_project_for_user(current_user, image.project_id)
-    generation = service.create_generation(project, GenerationSpec.from_form(request.form, image.id), user=current_user)
-    db.session.commit()
+    form_key = form_key_of(request.form)
+    # The same preset button sent again (a second click, a resubmitted page) answers the work it started.
+    generation = page_keys.generation_for_key(project.id, form_key)
+    if generation is None:
+        try:
+            spec = GenerationSpec.from_form(request.form, image.id)
+            generation = page_keys.remember_key(service.create_generation(project, spec, user=current_user), form_key)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            generation = page_keys.generation_for_key(project.id, form_key)
+            if generation is None:
+                raise
     if request.htmx:
-        return _render_generation("generations/_generation.html", generation, source=image)
+        # The button's form gets a new key: a later click is a new request for another variation.
+        return _render_generation("generations/_generation.html", generation, source=image) + render_template(
+            "generations/_form_key.html", key_id=f"generate-key-{request.form.get('preset', '')}", oob=True)
     return redirect(url_for("generations.detail", generation_id=generation.id))
 
 

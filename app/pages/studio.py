@@ -4,9 +4,11 @@ import time
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError
 from app.extensions import db
+from app.formkeys import form_key_of
 from app.generations import progress
 from app.projects.models import Project
 from app.projects.service import get_project_for_user
@@ -22,6 +24,8 @@ WATCH_REREAD_SECONDS = 15
 KEEP_ALIVE = ": still watching\n\n"
 # Tells the page's balance (and the bar's price line) to look again.
 BALANCE_CHANGED = {"balance-changed": True}
+# A batch started: the page clears the photos chosen for it (studio-select.js).
+BATCH_STARTED = {"batch-started": True, **BALANCE_CHANGED}
 
 
 @bp.get("/projects/<id:project_id>/studio")
@@ -47,14 +51,22 @@ def apply(project_id: int):
     project = get_project_for_user(current_user, project_id)
     try:
         batch = service.apply_from_form(project, current_user, request.form)
+        db.session.commit()
+    except IntegrityError:
+        # The same confirm, sent at the same moment, made its batch first: answer that one.
+        db.session.rollback()
+        batch = service.batch_for_key(project, form_key_of(request.form))
+        if batch is None:
+            raise
     except ApiError as error:
         # A photo of another workspace is refused with 404 too, and belongs in the bar like any refusal.
         return _refusal_in_bar(error, missing_row_raises=False)
-    db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))
-    body = render_template("studio/_applied.html", project=project, batch=batch, watch=cards.snapshot(project))
-    return make_response(body, trigger=BALANCE_CHANGED)
+    body = render_template("studio/_applied.html", project=project, batch=batch, watch=cards.snapshot(project),
+                           quote=service.quote_after_batch(project, request.form))
+    # After the swap: the selection is cleared first, then the price line and the balance look again.
+    return make_response(body, trigger_after_settle=BATCH_STARTED)
 
 
 @bp.post("/projects/<id:project_id>/studio/retry/<generation_id>")
@@ -63,10 +75,16 @@ def retry(project_id: int, generation_id: str):
     """Run a photo's failed (or finished) work again; its card shows the new work."""
     project = get_project_for_user(current_user, project_id)
     try:
-        generation = service.retry_work(project, current_user, generation_id)
+        generation = service.retry_work(project, current_user, generation_id, form_key_of(request.form))
+        db.session.commit()
+    except IntegrityError:
+        # The same retry, sent at the same moment, started its work first: answer that one.
+        db.session.rollback()
+        generation = service.retried_for_key(project, form_key_of(request.form))
+        if generation is None:
+            raise
     except ApiError as error:
         return _refusal_in_bar(error)
-    db.session.commit()
     if not request.htmx:
         return redirect(url_for("projects.detail", project_id=project_id))
     watch = cards.snapshot(project)

@@ -2,8 +2,11 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.formkeys import form_key_of
+from app.generations import page_keys
 from app.generations import service as generations
 from app.generations.estimates import queue_estimates
 from app.images.service import get_image_for_user
@@ -37,8 +40,19 @@ def again(generation_id: str):
     """Run a finished generation's preset or prompt again on the same photo (a new variation, charged again)."""
     original = generations.get_generation_for_user(current_user, generation_id)
     project = get_project_for_user(current_user, original.project_id)
-    generation = generations.retry_generation(project, original, user=current_user)
-    db.session.commit()
+    form_key = form_key_of(request.form)
+    # The same "Try again" sent again (a second click, a resubmitted page) answers the variation it started.
+    generation = page_keys.generation_for_key(project.id, form_key)
+    if generation is None:
+        try:
+            generation = page_keys.remember_key(generations.retry_generation(project, original, user=current_user),
+                                                form_key)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            generation = page_keys.generation_for_key(project.id, form_key)
+            if generation is None:
+                raise
     if not request.htmx:
         target = generation.source_image_id
         return redirect(url_for("images.detail", image_id=target) if target else url_for(
@@ -49,4 +63,6 @@ def again(generation_id: str):
         estimates=queue_estimates([generation]), download_stem=service.download_stem(source) if source else None,
         final_id=service.final_version(source).id if source else None,
     )
+    # The original's "Try again" gets a new key: a later click asks for another variation.
+    body += render_template("generations/_form_key.html", key_id=f"again-key-{original.id}", oob=True)
     return make_response(body, trigger="balance-changed")

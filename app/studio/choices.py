@@ -83,13 +83,21 @@ def price_offer(project, choice: Choice) -> Offer:
     return offer_for(project, choice.spec_for())
 
 
-def refusal_words(offer: Offer) -> str:
-    """Why the choice cannot run, in an agent's words (never a setting's or a preset's internal name)."""
+def refusal_words(offer: Offer, prompt: str | None = None) -> str:
+    """Why the choice cannot run, in an agent's words (never a setting's or a preset's internal name); for
+    instructions of the agent's own, quoting them, since the engine refuses them whole rather than do part."""
     if offer.preset is not None and offer.preset.needs_ai_provider and offer.service == "the built-in engine":
         return NEEDS_AI
     if offer.preset is None and offer.service == "the built-in engine":
-        return PROMPT_NEEDS_AI
+        if not prompt:
+            return PROMPT_NEEDS_AI
+        return f"Not started, nothing charged: “{_shortened(prompt)}” needs an AI service. {PROMPT_NEEDS_AI}"
     return SERVICE_REFUSED
+
+
+def _shortened(prompt: str, limit: int = 120) -> str:
+    words = " ".join(prompt.split())
+    return words if len(words) <= limit else words[:limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.formkeys import FORM_KEY_LENGTH
 from app.images.models import new_uuid
 from app.timeutil import utcnow
 
@@ -13,7 +14,10 @@ class Batch(db.Model):
     """One preset or prompt applied to a selection of a listing's photos: one generation per photo."""
 
     __tablename__ = "batches"
-    __table_args__ = (sa.Index("ix_batches_project_created", "project_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_batches_project_created", "project_id", "created_at"),
+        sa.UniqueConstraint("project_id", "form_key", name="uq_batches_project_form_key"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
@@ -22,6 +26,8 @@ class Batch(db.Model):
     prompt: Mapped[str] = mapped_column(sa.Text, default="")
     photo_count: Mapped[int] = mapped_column(default=0)
     credits: Mapped[int] = mapped_column(default=0)
+    # The key of the page's apply form that started it: the same confirm sent again answers this batch.
+    form_key: Mapped[str | None] = mapped_column(sa.String(FORM_KEY_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -7,6 +7,8 @@ from app.catalog.presets import PRESETS, STAGING_ROOM_TYPES, STAGING_STYLES
 from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
+from app.formkeys import form_key_of
+from app.generations import page_keys
 from app.generations.models import Generation
 from app.generations.service import create_generation, get_generation, retry_generation
 from app.images.models import Image
@@ -60,12 +62,14 @@ def quote(project, choice: Choice | None, photos: list[Image]) -> Quote:
         return Quote(None, len(photos), None, balance)
     offer = price_offer(project, choice)
     if not offer.available:
-        return Quote(choice, len(photos), None, balance, refusal_words(offer))
+        return Quote(choice, len(photos), None, balance, refusal_words(offer, choice.prompt))
     return Quote(choice, len(photos), offer.credits, balance)
 
 
-def apply_to_photos(project, user, choice: Choice, photos: list[Image], expected_credits: int | None = None):
-    """One batch: a generation per photo, all reserved in this transaction or none (402 when credits are short)."""
+def apply_to_photos(project, user, choice: Choice, photos: list[Image], expected_credits: int | None = None,
+                    form_key: str | None = None):
+    """One batch: a generation per photo, all reserved in this transaction or none (402 when credits are short);
+    `form_key` (the confirm's) is recorded on it, unique per listing, so a twin sent at once fails to flush."""
     if not photos:
         raise ApiError("Select the photos to change first.")
     price = quote(project, choice, photos)
@@ -77,7 +81,7 @@ def apply_to_photos(project, user, choice: Choice, photos: list[Image], expected
     if price.missing:
         raise ApiError(short_words(price), status=402, code="insufficient_credits")
     batch = Batch(project_id=project.id, created_by_id=user.id if user else None, preset=choice.preset,
-                  prompt=choice.prompt or "", photo_count=len(photos))
+                  prompt=choice.prompt or "", photo_count=len(photos), form_key=form_key)
     db.session.add(batch)
     db.session.flush()
     generations = [create_generation(project, choice.spec_for(photo), user=user) for photo in photos]
@@ -94,13 +98,27 @@ def short_words(price: Quote) -> str:
             f"have {price.balance}, {price.missing} short. Select fewer photos or ask your administrator for credits.")
 
 
-def retry_work(project, user, generation_id: str) -> Generation:
-    """Run a photo's finished work again, in the same batch."""
+def retry_work(project, user, generation_id: str, form_key: str | None = None) -> Generation:
+    """Run a photo's finished work again, in the same batch; the same retry button sent twice runs it once."""
     original = get_generation(project, generation_id)
+    earlier = page_keys.generation_for_key(project.id, form_key)
+    if earlier is not None:
+        return earlier
     generation = retry_generation(project, original, user=user)
     generation.batch_id = original.batch_id
-    db.session.flush()
-    return generation
+    return page_keys.remember_key(generation, form_key)
+
+
+def retried_for_key(project, form_key: str | None) -> Generation | None:
+    """The work the listing's retry button with this key already started, if any."""
+    return page_keys.generation_for_key(project.id, form_key)
+
+
+def batch_for_key(project, form_key: str | None) -> Batch | None:
+    """The batch the listing's confirm with this key already started, if any."""
+    if not form_key:
+        return None
+    return db.session.scalar(sa.select(Batch).where(Batch.project_id == project.id, Batch.form_key == form_key))
 
 
 def quote_for_form(project, form) -> Quote:
@@ -116,10 +134,27 @@ def quote_for_form(project, form) -> Quote:
 
 
 def apply_from_form(project, user, form) -> Batch:
-    """The bar's confirm: its choice on the selected photos, at the price it showed (expected_credits)."""
+    """The bar's confirm: its choice on the selected photos, at the price it showed (expected_credits).
+
+    A confirm whose key already started a batch answers that batch and charges nothing.
+    """
+    form_key = form_key_of(form)
+    earlier = batch_for_key(project, form_key)
+    if earlier is not None:
+        return earlier
     expected = form.get("expected_credits", type=int)
     choice = parse_choice(project.workspace_id, form)
-    return apply_to_photos(project, user, choice, selected_photos(project, form.getlist("image_ids")), expected)
+    photos = selected_photos(project, form.getlist("image_ids"))
+    return apply_to_photos(project, user, choice, photos, expected, form_key)
+
+
+def quote_after_batch(project, form) -> Quote:
+    """The bar's price line once a batch started: the same choice, no photos selected any more."""
+    try:
+        choice = parse_choice(project.workspace_id, form)
+    except ApiError:
+        choice = None
+    return quote(project, choice, [])
 
 
 def save_from_form(project, user, form) -> SavedPreset:

@@ -26,3 +26,19 @@ document.addEventListener("htmx:beforeSwap", function (event) {
   var slot = place && place.querySelector("[data-error-slot]");
   if (slot) event.detail.target = slot;
 });
+// A form marked data-sends-once (it starts paid work) disables its buttons once sent, so a second click cannot send
+// it again; the server also answers a repeat of its form_key with the work already started. Disabled only after
+// the browser has read the form, so the button's own name and value are still sent.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-sends-once")) return;
+  setTimeout(function () {
+    form.querySelectorAll("button, input[type=submit]").forEach(function (button) { button.disabled = true; });
+  }, 0);
+});
+// Back to a page from the browser's history: its forms may be sent again (with the same key, so still once).
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll("form[data-sends-once] button, form[data-sends-once] input[type=submit]")
+    .forEach(function (button) { button.disabled = false; });
+});

@@ -1,6 +1,7 @@
 "use strict";
 // Choosing photos on the listing page: one, several or all. Tells the page (selection-changed on body,
-// with the chosen ids) whenever the choice changes, and keeps the choice when the grid is redrawn.
+// with the chosen ids) whenever the choice changes, keeps the choice when the grid is redrawn and clears it
+// once a batch started on it.
 (function () {
   var kept = null;
   var focusAfterSwap = null;
@@ -29,6 +30,12 @@
     } else if (target.classList && target.classList.contains("select-photo")) {
       announce();
     }
+  });
+
+  // A batch started on the chosen photos: they are no longer chosen, so the confirm cannot run them twice.
+  document.addEventListener("batch-started", function () {
+    boxes().forEach(function (box) { box.checked = false; });
+    announce();
   });
 
   // A redrawn grid (after an upload, a move, a new room) keeps the photos chosen and the photo's control in focus.

@@ -41,18 +41,47 @@
     });
   }
 
-  // Typing instructions or picking a staging style chooses that entry, and the price line looks again.
+  // Typing instructions or picking a staging style chooses that entry, and the price line looks again shortly
+  // after the last key. Until it has, the confirm shows no price: a click on it asks for the price at once.
+  var PRICE_DELAY_MS = 300;
   var pending = null;
+  function priceNow() {
+    clearTimeout(pending);
+    pending = null;
+    announce("choice-changed");
+  }
+  function priceIsStale() {
+    var button = document.getElementById("apply-submit");
+    if (!button || button.dataset.stale) return;
+    button.dataset.stale = "true";
+    button.disabled = false;
+    button.textContent = "Show the price";
+  }
   function chooseFor(field) {
     var form = field.closest("form");
     var radio = form && form.querySelector('input[name="choice"][value="' + field.dataset.selectsChoice + '"]');
     if (radio && !radio.disabled && !radio.checked) radio.checked = true;
+    priceIsStale();
     clearTimeout(pending);
-    pending = setTimeout(function () { announce("choice-changed"); }, 500);
+    pending = setTimeout(priceNow, PRICE_DELAY_MS);
   }
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches("[data-selects-choice]")) chooseFor(event.target);
   });
+  // A click on a confirm whose price is not shown yet shows it (and confirms nothing).
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("#apply-submit[data-stale]")) return;
+    event.preventDefault();
+    priceNow();
+  });
+  // Text typed in the bar is priced as it is typed; leaving the box must not redraw the price line again, or the
+  // confirm would be replaced between the press and the release of the click that left the box (a lost click).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.closest && field.closest("#apply-bar") && field.matches("textarea, input[type=text]")) {
+      event.stopPropagation();
+    }
+  }, true);
 
   // Enter in the "save as preset" name saves the preset; it must not confirm the whole batch.
   document.addEventListener("keydown", function (event) {

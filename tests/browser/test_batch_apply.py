@@ -1,4 +1,6 @@
 """An agent applies Enhance to a listing's selected photos, sees the price first and watches every card finish live."""
+from playwright.sync_api import expect
+
 from tests.browser.conftest import ARTIFACTS, fits_width
 from tests.factories import PHOTOS
 
@@ -15,6 +17,9 @@ def select_all_and_enhance(page, step: int, width: int) -> None:
     page.screenshot(path=str(ARTIFACTS / f"batch-{step:02d}-price-{width}.png"), full_page=True)
     button.click()
     page.locator("#apply-message").filter(has_text="Started: Enhance on 3 photos").wait_for()
+    # Once started, the photos are no longer chosen and the confirm cannot start the batch again.
+    expect(page.locator(".select-photo:checked")).to_have_count(0)
+    expect(button).to_be_disabled()
     page.locator("#batch-status").filter(has_text=f"Enhance: {len(NAMES)} of {len(NAMES)} done.").wait_for()
     assert page.locator(".card-state[data-state=done]").count() == len(NAMES)
     assert page.locator(".card-state .card-result img").count() == len(NAMES)
@@ -56,6 +61,7 @@ def test_agent_enhances_the_selection_and_watches_it_finish_without_reloading(li
     assert navigations == [], "the page reloaded while watching"
 
     # Own instructions are priced as they are typed, and saved for the workspace with Enter (which runs nothing).
+    page.check("#select-all")
     page.check("input[name=choice][value=prompt]")
     page.fill("#apply-prompt", "make it brighter")
     page.locator("#apply-submit").filter(has_text="Apply 3 photos · 3 credits").wait_for()
