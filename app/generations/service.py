@@ -1,4 +1,5 @@
 """Creating and reading generations; running one is running.py, its state changes lifecycle.py."""
+import math
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from app.generations.spec import GenerationSpec
 from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image
-from app.imaging.geometry import RESOLUTIONS
+from app.imaging.geometry import RESOLUTIONS, frame_long_side, tier_for
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user
@@ -39,9 +40,8 @@ WITH_OUTPUTS = sa.orm.selectinload(Generation.outputs)
 
 
 def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_key=None, retry_of=None) -> Generation:
-    """Check a request, reserve its credits and record it as queued; it is queued for a worker on commit.
-
-    Without a flow id the generation starts a new flow.
+    """Check a request, decide who does it at what size, reserve exactly that price and record it as queued;
+    it is queued for a worker on commit. Without a flow id the generation starts a new flow.
     """
     preset = _resolve_preset(spec.preset)
     # References resolve in the flow the caller named; without one, technical aliases look project-wide.
@@ -50,26 +50,15 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     checks.check_assignments(project, spec.alias, spec.flow_alias)
     if spec.mask_key and not references:
         raise ApiError("Inpainting needs the photo the mask was drawn on.")
-    request = ProviderRequest(
-        kind=_kind(spec, references),
-        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
-        preset=preset,
-        reference_ids=[image.id for image in references],
-        aspect_ratio=checks.check_aspect_ratio(spec.aspect_ratio),
-        resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
-        num_images=checks.check_num_images(spec.num_images, references),
-    )
-    provider, request = _route(project, spec, request)
-    try:
-        provider.check(request)
-    except ProviderRefused as refused:
-        raise ApiError(str(refused), code="unsupported_request") from None
+    target = checks.check_size(spec.width, spec.height)
+    provider, request = decide(project, spec, preset, [image.id for image in references], target)
     generation = Generation(
         project_id=project.id,
         created_by_id=user.id if user else None,
         api_key_id=api_key.id if api_key else None,
         kind=request.kind,
-        prompt=request.prompt,
+        prompt=request.instructions or request.prompt,
+        provider_prompt=request.prompt,
         original_prompt=spec.prompt if spec.auto_enhance else None,
         preset=preset.id if preset else None,
         reference_image_ids=request.reference_ids,
@@ -82,6 +71,9 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         retry_of_id=retry_of.id if retry_of else None,
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
+        target_width=target[0] if target else None,
+        target_height=target[1] if target else None,
+        promises_ai=spec.promises_ai,
         num_images=request.num_images,
         output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
         watermark=checks.check_watermark(
@@ -103,6 +95,53 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     return generation
 
 
+def decide(project: Project | None, spec: GenerationSpec, preset, reference_ids: list, target=None):
+    """The one rule every surface goes through: (provider, request) for who does the request, with which
+    model, at which ratio and resolution tier; ApiError, before any credit moves, when nobody connected can
+    do all of it."""
+    kind = _kind(spec, reference_ids)
+    aspect_ratio = checks.check_aspect_ratio(spec.aspect_ratio)
+    if target and not aspect_ratio:
+        aspect_ratio = checks.check_aspect_ratio(_reduced(*target))
+    resolution = checks.check_choice("resolution", spec.resolution, RESOLUTIONS)
+    if target and not resolution:
+        resolution = tier_for(max(target), RESOLUTIONS)
+    request = ProviderRequest(
+        kind=kind,
+        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
+        instructions=checks.caller_words(spec.prompt),
+        preset=preset,
+        reference_ids=list(reference_ids),
+        aspect_ratio=aspect_ratio,
+        resolution=resolution,
+        num_images=checks.check_num_images(spec.num_images, reference_ids),
+    )
+    provider, request = _route(project, spec, request)
+    request = _sized(provider, request, target)
+    try:
+        provider.check(request)
+    except ProviderRefused as refused:
+        raise ApiError(str(refused), code="unsupported_request") from None
+    return provider, request
+
+
+def _reduced(width: int, height: int) -> str:
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}"
+
+
+def _sized(provider, request: ProviderRequest, target) -> ProviderRequest:
+    """With an exact size asked: the tier the model must make so that the crop to that size needs no enlarging
+    (the largest it offers when none is enough); the price follows this tier."""
+    if not target:
+        return request
+    tiers = provider.tiers(request)
+    needed = tier_for(frame_long_side(*target, provider.frame_ratio(request)), tiers)
+    if request.resolution in tiers and RESOLUTIONS[request.resolution] >= RESOLUTIONS[needed]:
+        return request
+    return replace(request, resolution=needed)
+
+
 def _kind(spec: GenerationSpec, references: list) -> str:
     if spec.mask_key:
         return "inpaint"
@@ -112,20 +151,43 @@ def _kind(spec: GenerationSpec, references: list) -> str:
 
 
 def _route(project: Project | None, spec: GenerationSpec, request: ProviderRequest):
-    """The provider for a request and the request with its model: as named, else the project's default;
-    when that is the built-in engine and it can only offer a placeholder or nothing, the first AI service able."""
+    """The provider for a request and the request with its model. As named by the caller, else the project's
+    or workspace's choice, else DEFAULT_PROVIDER. The built-in engine runs only what it can do all of, and a
+    prompt only when it was chosen (or no AI service is connected); a surface promising an AI model never
+    gets it. Otherwise the first AI service able, or a refusal saying what is missing."""
     if spec.provider or spec.model:
         provider = _named_provider(spec.provider, spec.model)
         return provider, replace(request, model=routing.model_for(provider, request, spec.model))
     default, preferred = _default_service(project, request)
     request = replace(request, model=routing.model_for(default, request, preferred))
-    built_in = not getattr(default, "models", None)
-    if built_in and (request.kind == "text_to_image" or not routing.accepts(default, request)):
-        able = routing.first_able(request)
-        if able is not None:
-            provider, model = able
-            return provider, replace(request, model=model)
+    if routing.is_ai(default):
+        return default, request
+    chosen = project is not None and project.default_provider == default.name
+    if not spec.promises_ai and routing.accepts(default, request) and (chosen or _built_in_suits(request)):
+        return default, request
+    able = routing.first_able(request)
+    if able is not None:
+        provider, model = able
+        return provider, replace(request, model=model)
+    if spec.promises_ai:
+        ai = routing.ai_providers_in_order()
+        if ai:  # connected, but none can: the first one's refusal says why
+            return ai[0], replace(request, model=routing.model_for(ai[0], request))
+        raise ApiError(NEEDS_AI_MODEL, code="unsupported_request")
     return default, request  # able, or its refusal says what is possible
+
+
+# Said when a surface documented as an AI model is used with no AI service connected.
+NEEDS_AI_MODEL = (
+    "This API runs an AI image model, and no AI image service is connected: ask your Stagecraft "
+    "administrator to connect fal.ai, nanobananaapi.ai or Google Gemini. Nothing was charged."
+)
+
+
+def _built_in_suits(request: ProviderRequest) -> bool:
+    """Unchosen, the built-in engine still runs a preset it has a pipeline for; a prompt of the caller's own
+    goes to an AI service when one is connected."""
+    return request.preset is not None or not routing.ai_providers_in_order()
 
 
 def _default_service(project: Project | None, request: ProviderRequest):
@@ -153,22 +215,26 @@ def preset_offers(project: Project | None = None) -> list[Offer]:
 
 
 def offer_for(project: Project | None, spec: GenerationSpec) -> Offer:
-    """What a request would cost on one photo and who would do it, by the rules create_generation applies."""
+    """What a request would cost on one photo and who would do it, by the rule create_generation applies."""
     preset = _resolve_preset(spec.preset)
-    request = ProviderRequest(
-        kind=_kind(spec, ["photo"]),
-        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
-        preset=preset,
-        reference_ids=["photo"],
-        resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
-    )
-    provider, request = _route(project, spec, request)
-    service = getattr(provider, "label", "") or "the built-in engine"
     try:
-        provider.check(request)
-    except ProviderRefused as refused:
-        return Offer(preset, False, service, None, str(refused))
+        provider, request = decide(project, spec, preset, ["photo"], checks.check_size(spec.width, spec.height))
+    except ApiError as refused:
+        if refused.code != "unsupported_request":
+            raise
+        provider, request = _route(project, spec, _quoted_request(spec, preset))
+        service = getattr(provider, "label", "") or "the built-in engine"
+        return Offer(preset, False, service, None, refused.message)
+    service = getattr(provider, "label", "") or "the built-in engine"
     return Offer(preset, True, service, _price(provider, request))
+
+
+def _quoted_request(spec: GenerationSpec, preset) -> ProviderRequest:
+    """The request a refused quote was routed with, to name the service that refused it."""
+    return ProviderRequest(
+        kind=_kind(spec, ["photo"]), prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
+        instructions=checks.caller_words(spec.prompt), preset=preset, reference_ids=["photo"],
+    )
 
 
 def _named_provider(provider_name: str | None, model: str | None):
