@@ -11,7 +11,7 @@ from app.extensions import db
 from app.generations.models import Generation
 from app.images.service import get_image
 from app.images.storage import file_url, storage
-from app.imaging.geometry import crop_to_aspect, fit_to_size
+from app.imaging.geometry import crop_to_exact_ratio, fit_to_size
 from app.imaging.inpaint import composite_by_mask
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
@@ -43,7 +43,7 @@ def as_ordered(generation: Generation, image, focal_point=None):
     if generation.target_width and generation.target_height:
         return fit_to_size(image, generation.target_width, generation.target_height, focal_point)
     if generation.aspect_ratio:
-        return crop_to_aspect(image, aspect_ratio=generation.aspect_ratio, focal_point=focal_point)
+        return crop_to_exact_ratio(image, generation.aspect_ratio, focal_point)
     return image
 
 

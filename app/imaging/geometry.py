@@ -129,3 +129,19 @@ def fit_to_size(
     if cropped.size == (width, height):
         return cropped
     return cropped.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def crop_to_exact_ratio(
+    image: Image.Image, aspect_ratio: str, focal_point: tuple[float, float] | None = None
+) -> Image.Image:
+    """Largest crop whose width:height is exactly the ratio written (1001:999 too, not its nearest simple ratio);
+    the nearest simple ratio when the image is too small to hold even one whole unit of it."""
+    parse_aspect_ratio(aspect_ratio)  # the same rules for what is well-formed
+    left_part, right_part = str(aspect_ratio).strip().split(":")
+    exact = Fraction(left_part.strip()) / Fraction(right_part.strip())
+    ratio_w, ratio_h = exact.numerator, exact.denominator
+    if ratio_w > image.width or ratio_h > image.height:
+        return crop_to_aspect(image, aspect_ratio=aspect_ratio, focal_point=focal_point)
+    units = min(image.width // ratio_w, image.height // ratio_h)
+    return fit_to_size(image, units * ratio_w, units * ratio_h, focal_point) if (
+        (units * ratio_w, units * ratio_h) != image.size) else image
