@@ -14,6 +14,7 @@ from app.generations.spec import GenerationSpec
 from app.images.models import Image
 from app.images.storage import storage
 from app.providers import registry
+from app.studio.choices import refusal_words
 from tests import factories
 from tests.upstreams import gemini as gemini_module
 from tests.upstreams import nanobanana as nanobanana_module
@@ -117,6 +118,7 @@ def test_without_an_ai_service_a_prompt_the_engine_cannot_do_wholly_is_refused_u
     assert ledger_rows(project) == rows
     offer = offer_for(project, GenerationSpec(prompt="brighter and add a vase of flowers"))
     assert not offer.available and "cannot add objects" in offer.refusal
+    assert "cannot add objects" in refusal_words(offer)  # what the studio's apply bar says
 
 
 def test_v1_sends_a_prompt_the_engine_knows_to_the_ai_service_when_one_is_connected(api_client, project, all_connected):

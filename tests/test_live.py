@@ -15,8 +15,8 @@ from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
 from app.live import service
 from app.live.models import LiveEntry
-from tests import factories
 from app.providers import registry
+from tests import factories
 from tests.processes import start_worker, stop_tree, wait_for
 from tests.upstreams import gemini as gemini_module
 from tests.upstreams.gemini import GeminiUpstream

@@ -17,9 +17,15 @@ from app.extensions import db
 from app.generations.models import Generation, GenerationStatus
 from app.providers import registry
 from tests.factories import make_api_key, make_image, photo_bytes
-from tests.processes import HANG_GUARD, ROOT, free_port, process_env, stop_tree, wait_until_healthy
+from tests.processes import (
+    HANG_GUARD,
+    ROOT,
+    free_port,
+    process_env,
+    stop_tree,
+    wait_until_healthy,
+)
 from tests.upstreams import gemini as gemini_module
-
 
 
 @pytest.fixture

@@ -6,13 +6,23 @@ which no edit changed a photo fails (and is refunded) instead of charging for an
 from flask import current_app
 from PIL import Image
 
-from app.catalog.presets import PRESETS, Preset, PromptNotSupported, operations_for_prompt
+from app.catalog.presets import (
+    PRESETS,
+    Preset,
+    PromptNotSupported,
+    operations_for_prompt,
+)
 from app.imaging import scene
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.imaging.overlay import render_placeholder
 from app.imaging.pipeline import PipelineResult, run_steps
-from app.providers.base import ProgressReport, ProviderError, ProviderRefused, ProviderRequest, ProviderResult
-
+from app.providers.base import (
+    ProgressReport,
+    ProviderError,
+    ProviderRefused,
+    ProviderRequest,
+    ProviderResult,
+)
 
 NEEDS_AI_FOR_TEXT = (
     "Making an image from a prompt alone needs an AI image service, and none that can do it is connected: "

@@ -88,7 +88,8 @@ def refusal_words(offer: Offer) -> str:
     if offer.preset is not None and offer.preset.needs_ai_provider and offer.service == "the built-in engine":
         return NEEDS_AI
     if offer.preset is None and offer.service == "the built-in engine":
-        return PROMPT_NEEDS_AI
+        # A prompt understood only in part says what the engine can, and cannot, do of it.
+        return offer.refusal if " but cannot " in (offer.refusal or "") else PROMPT_NEEDS_AI
     return SERVICE_REFUSED
 
 

@@ -2,7 +2,13 @@
 import pytest
 from PIL import Image
 
-from app.imaging.geometry import crop_to_exact_ratio, fit_to_size, frame_long_side, nearest_ratio, tier_for
+from app.imaging.geometry import (
+    crop_to_exact_ratio,
+    fit_to_size,
+    frame_long_side,
+    nearest_ratio,
+    tier_for,
+)
 
 OFFERED = ("auto", "21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16")
 
