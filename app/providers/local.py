@@ -54,8 +54,8 @@ class LocalProvider:
                 )
             steps = list(request.preset.local_pipeline)
             words = request.instructions
-            if not words or words == request.preset.prompt:
-                return steps
+            if not words or words == request.preset.prompt or not any(char.isalpha() for char in words):
+                return steps  # no words of the caller's own, or none that ask for anything
             # Words added to a preset are part of the order too: all of them are done, or none is.
             return steps + [step for step in _operations(words) if step not in steps]
         return _operations(request.instructions or request.prompt)
