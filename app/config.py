@@ -129,6 +129,8 @@ def load_config(environ=None) -> dict:
         "LOW_BALANCE_THRESHOLD": env_int(environ, "LOW_BALANCE_THRESHOLD", 10),
         "CREDIT_PRICES": load_prices(environ.get("CREDIT_PRICES")),
         "DEFAULT_PROVIDER": env_str(environ, "DEFAULT_PROVIDER", "local"),
+        # Demos only: with no AI service, a prompt alone makes a free labelled placeholder instead of a refusal.
+        "ALLOW_PLACEHOLDERS": env_bool(environ, "ALLOW_PLACEHOLDERS", False),
         # AI providers: each is available once its key is set; base URLs point tests at local servers.
         "FAL_KEY": environ.get("FAL_KEY") or None,
         "FAL_QUEUE_URL": env_str(environ, "FAL_QUEUE_URL", "https://queue.fal.run"),

@@ -184,6 +184,18 @@ def fal_queue():
 
 
 @pytest.fixture
+def ai_model_connected(app):
+    """fal.ai connected (its stand-in on 127.0.0.1, allowed out): the AI model the compatible APIs promise."""
+    with FalQueue(key="test-fal-key") as server:
+        app.config.update({
+            "FAL_KEY": server.key, "FAL_QUEUE_URL": server.url, "OUTBOUND_ALLOWLIST": ("127.0.0.1",),
+            "PROVIDER_POLL_INTERVAL": 0.01, "PROVIDER_POLL_MAX": 0.05,
+        })
+        registry.configure(app)
+        yield server
+
+
+@pytest.fixture
 def gemini_upstream():
     """A Gemini API on 127.0.0.1 speaking the documented generateContent format (tests/upstreams/gemini.py)."""
     from tests.upstreams.gemini import GeminiUpstream

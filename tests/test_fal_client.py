@@ -49,12 +49,19 @@ def make_certificate(directory) -> tuple[str, str]:
 
 
 @pytest.fixture
-def https_stagecraft(config, tmp_path):
+def fal_env(fal_queue) -> dict:
+    """fal.ai connected (its stand-in): the model this API names runs there, for the web and worker processes."""
+    return {"FAL_KEY": fal_queue.key, "FAL_QUEUE_URL": fal_queue.url, "OUTBOUND_ALLOWLIST": "127.0.0.1",
+            "PROVIDER_POLL_INTERVAL": "0.05", "PROVIDER_POLL_MAX": "0.2"}
+
+
+@pytest.fixture
+def https_stagecraft(config, tmp_path, fal_env):
     """gunicorn serving https on 127.0.0.1 with a throwaway certificate; yields (port, certificate path)."""
     cert, key = make_certificate(tmp_path)
     port = free_port()
     with open(tmp_path / "gunicorn.log", "ab") as log:
-        web = start_web(config, port, log_file=log, TLS_CERT_FILE=cert, TLS_KEY_FILE=key)
+        web = start_web(config, port, log_file=log, TLS_CERT_FILE=cert, TLS_KEY_FILE=key, **fal_env)
     try:
         wait_until_healthy(f"https://127.0.0.1:{port}", web, verify=cert, log=tmp_path / "gunicorn.log")
         yield port, cert
@@ -75,7 +82,9 @@ def run_client(phase: str, port: int, cert: str, key: str) -> dict:
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
-def test_official_fal_client_submits_follows_cancels_and_reads_results_over_tls(config, project, https_stagecraft):
+def test_official_fal_client_submits_follows_cancels_and_reads_results_over_tls(
+    config, project, https_stagecraft, fal_env
+):
     port, cert = https_stagecraft
     key = factories.make_api_key(project)
 
@@ -90,7 +99,7 @@ def test_official_fal_client_submits_follows_cancels_and_reads_results_over_tls(
     db.session.expire_all()
     assert db.session.get(Generation, canceled["request_id"]).status is GenerationStatus.CANCELED
 
-    worker = start_worker(config)
+    worker = start_worker(config, **fal_env)
     try:
         ran = run_client("run", port, cert, key)
     finally:

@@ -4,6 +4,7 @@ import json
 
 from flask import template_rendered
 from PIL import Image as PILImage
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.extensions import db, redis_queues
@@ -215,7 +216,17 @@ def test_invalid_options_are_400_with_the_contract_messages(api_client):
         assert response.get_json()["error"]["message"].startswith(message)
 
 
-def test_text_to_image_on_local_is_a_free_labelled_placeholder(api_client, worker, app):
+def test_text_to_image_without_an_ai_service_is_refused_before_any_credit_moves(api_client, project):
+    body = {"prompt": "A sunlit loft with exposed brick", "aspectRatio": "16:9"}
+    refused = api_client.post("/api/v1/generations", json=body)
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["code"] == "unsupported_request"
+    assert "needs an AI image service" in refused.get_json()["error"]["message"]
+    assert db.session.scalar(sa.select(sa.func.count(Generation.id))) == 0
+
+
+def test_text_to_image_on_local_is_a_free_labelled_placeholder_only_when_the_operator_allows_it(api_client, worker, app):
+    app.config["ALLOW_PLACEHOLDERS"] = True
     body = {"prompt": "A sunlit loft with exposed brick", "aspectRatio": "16:9", "numImages": 2}
     created = api_client.post("/api/v1/generations", json=body).get_json()["data"]
     assert created["cost"] == 0 and created["kind"] == "text_to_image"

@@ -15,14 +15,31 @@ from app.generations import lifecycle
 from app.generations.models import Generation, GenerationStatus
 from app.live import service
 from app.live.models import LiveEntry
+from app.providers import registry
 from tests import factories
 from tests.processes import start_worker, stop_tree, wait_for
+from tests.upstreams import gemini as gemini_module
+from tests.upstreams.gemini import GeminiUpstream
+
+
+@pytest.fixture(scope="module")
+def gemini():
+    """Live URLs make images from a prompt alone, which needs an AI service: Gemini's stand-in, shared by the module."""
+    upstream = GeminiUpstream().start()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture
+def config(config, gemini):
+    """The test's configuration with Gemini connected (its stand-in on 127.0.0.1)."""
+    return {**config, "GEMINI_API_KEY": gemini_module.API_KEY, "GEMINI_BASE_URL": gemini.base_url}
 
 
 @pytest.fixture
 def live_worker(config):
-    """A real forking RQ worker for the test's database and Redis; stopped after the test."""
-    process = start_worker(config)
+    """A real forking RQ worker for the test's database and Redis (Gemini connected); stopped after the test."""
+    process = start_worker(config, GEMINI_API_KEY=config["GEMINI_API_KEY"], GEMINI_BASE_URL=config["GEMINI_BASE_URL"])
     yield process  # pytest runs the rest even when the test fails
     stop_tree(process)
 
@@ -51,7 +68,7 @@ def test_miss_then_hit_returns_the_same_bytes_with_cache_headers(api_client, pro
     assert miss.headers["Cache-Control"] == "public, max-age=31536000"
     assert miss.headers["ETag"] == f'"{hashlib.sha256(miss.data).hexdigest()}"'
     assert miss.headers["X-Generation-Id"] and miss.headers["X-Image-Id"]
-    assert PILImage.open(io.BytesIO(miss.data)).size == (1024, 576)
+    assert PILImage.open(io.BytesIO(miss.data)).size == (1344, 756)  # Gemini's 1344×768, cropped to exactly 16:9
 
     # The same prompt and ratio, written differently, is the same cache entry.
     hit = api_client.get("/api/v1/live", query_string={"prompt": "  Sunny kitchen ", "aspectRatio": "32:18"})
@@ -65,9 +82,28 @@ def test_miss_then_hit_returns_the_same_bytes_with_cache_headers(api_client, pro
 
     generation = db.session.get(Generation, miss.headers["X-Generation-Id"])
     assert generation_count(project.id) == 1
-    assert generation.is_placeholder and generation.kind == "text_to_image"
+    assert not generation.is_placeholder and (generation.kind, generation.provider) == ("text_to_image", "gemini")
     entry = db.session.scalar(sa.select(LiveEntry).where(LiveEntry.project_id == project.id))
     assert (entry.image_id, entry.hit_count) == (miss.headers["X-Image-Id"], 2)
+
+
+def test_a_demo_placeholder_is_never_cached_nor_kept_by_browsers(app, api_client, project, live_worker):
+    app.config.update(GEMINI_API_KEY="", ALLOW_PLACEHOLDERS=True)  # no AI service; the operator allows placeholders
+    registry.configure(app)
+    first = api_client.get("/api/v1/live", query_string={"prompt": "Sunny kitchen", "aspectRatio": "16:10"})
+    assert first.status_code == 200, first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "no-store" and first.headers["X-Placeholder"] == "true"
+    again = api_client.get("/api/v1/live", query_string={"prompt": "Sunny kitchen", "aspectRatio": "16:10"})
+    assert again.headers["X-Cache-Status"] == "MISS"  # made again: a placeholder is not the image asked for
+    assert db.session.scalar(sa.select(sa.func.count(LiveEntry.id))) == 0
+
+
+def test_without_an_ai_service_a_live_url_is_refused_not_a_placeholder(app, api_client, project):
+    app.config["GEMINI_API_KEY"] = ""
+    registry.configure(app)
+    refused = api_client.get("/api/v1/live", query_string={"prompt": "Sunny kitchen", "aspectRatio": "16:10"})
+    assert refused.status_code == 400 and "needs an AI image service" in refused.get_json()["error"]["message"]
+    assert generation_count(project.id) == 0
 
 
 def test_matching_if_none_match_returns_304_without_a_body(api_client, live_worker):
@@ -93,7 +129,7 @@ def test_signed_url_works_without_an_api_key(app, client, project, live_worker):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["X-Cache-Status"] == "MISS"
     assert "X-API-Key" not in response.headers.get("Vary", "")
-    assert PILImage.open(io.BytesIO(response.data)).size == (1024, 683)
+    assert PILImage.open(io.BytesIO(response.data)).size == (1248, 832)  # Gemini's 3:2 at 1K
     assert client.get(url).headers["X-Cache-Status"] == "HIT"
 
 

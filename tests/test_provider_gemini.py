@@ -260,9 +260,10 @@ def test_check_holds_each_model_to_its_documented_reference_limit(gemini):
     gemini.check(edit(PRO, references=14))
 
 
-def test_check_refuses_an_aspect_ratio_gemini_does_not_offer(gemini):
-    with pytest.raises(ProviderRefused, match="not 1.91:1"):
-        gemini.check(edit(aspect_ratio="1.91:1"))
+def test_a_ratio_gemini_does_not_offer_is_made_at_its_nearest_one(gemini):
+    """Was refused ('not 1.91:1'); issue 21: any well-formed ratio is made at the nearest offered and cropped."""
+    gemini.check(edit(aspect_ratio="1.91:1"))
+    assert gemini.frame_ratio(edit(aspect_ratio="1.91:1")) == "16:9"
 
 
 def test_generation_through_the_job_stores_geminis_image(app, worker, gemini_upstream):

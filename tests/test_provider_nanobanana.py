@@ -265,8 +265,8 @@ def test_an_answer_over_the_size_cap_is_not_parsed(provider, nanobanana_upstream
 
 def test_check_refuses_what_the_model_does_not_offer(provider, site):
     provider.check(edit_request(site, aspect_ratio="21:9", num_images=4))
-    with pytest.raises(ProviderRefused, match="ratios"):
-        provider.check(text_request(aspect_ratio="7:5"))
+    provider.check(text_request(aspect_ratio="7:5"))  # issue 21: made at the nearest ratio offered, then cropped
+    assert provider.frame_ratio(text_request(aspect_ratio="7:5")) == "4:3"
     with pytest.raises(ProviderRefused, match="1K, not 2K"):
         provider.check(text_request(resolution="2K"))
     with pytest.raises(ProviderRefused, match="at most 4 images"):

@@ -12,6 +12,7 @@ from app.generations.models import Generation, GenerationStatus
 from app.images.models import Image
 from tests import factories
 from tests.processes import start_gate_worker, start_worker, stop_tree
+from tests.upstreams import gemini as gemini_module
 from tests.test_worker_death import wait_for
 
 
@@ -74,16 +75,22 @@ def test_deleting_a_running_generation_stops_it_and_stores_nothing(api_client, p
 # 5. Live URLs: HITs stay free, every MISS counts against the key's hourly limit, with X-RateLimit-* headers.
 
 @pytest.fixture
-def limited_app(config):
-    app = create_app({**config, "RATELIMIT_ENABLED": True})
+def gemini_connected(config, gemini_upstream):
+    """Live URLs make images from a prompt alone, which needs an AI service (issue 21): Gemini's stand-in."""
+    return {"GEMINI_API_KEY": gemini_module.API_KEY, "GEMINI_BASE_URL": gemini_upstream.base_url}
+
+
+@pytest.fixture
+def limited_app(config, gemini_connected):
+    app = create_app({**config, "RATELIMIT_ENABLED": True, **gemini_connected})
     with app.app_context():
         yield app
         db.session.remove()
 
 
 @pytest.fixture
-def live_worker(config):
-    process = start_worker(config)
+def live_worker(config, gemini_connected):
+    process = start_worker(config, **gemini_connected)
     yield process
     stop_tree(process)
 

@@ -163,6 +163,10 @@ RESPONSE_SCHEMAS = {
             "id": {"type": "string"}, "projectId": {"type": "integer"},
             "status": {"type": "string", "enum": list(API_STATUSES)},
             "prompt": {"type": "string"}, "preset": {"type": ["string", "null"]}, "kind": {"type": "string"},
+            "providerPrompt": {"type": "string", "description": "The prompt the provider was sent: the caller's "
+                               "words with the preset's own prompt (or autoEnhance wording) added."},
+            "width": {"type": ["integer", "null"], "description": "The exact output width asked for, if any."},
+            "height": {"type": ["integer", "null"], "description": "The exact output height asked for, if any."},
             "provider": {"type": "string"}, "model": {"type": ["string", "null"]},
             "referenceImages": {"type": "array", "items": ref("Image")}, "alias": {"type": ["string", "null"]},
             "flowAlias": {"type": ["string", "null"]}, "autoEnhance": {"type": "boolean"},
@@ -170,7 +174,8 @@ RESPONSE_SCHEMAS = {
             "retryOf": {"type": ["string", "null"], "description": "The generation this one retries."},
             "aspectRatio": {"type": ["string", "null"]}, "resolution": {"type": ["string", "null"]},
             "numImages": {"type": "integer"}, "outputFormat": {"type": "string"}, "watermark": {"type": ["string", "null"]},
-            "placeholder": {"type": "boolean", "description": "The local provider made a labelled placeholder."},
+            "placeholder": {"type": "boolean", "description": "The local provider made a labelled placeholder "
+                            "(only when the operator set ALLOW_PLACEHOLDERS for demos)."},
             "outputImage": {"anyOf": [ref("Image"), {"type": "null"}]},
             "outputImages": {"type": "array", "items": ref("Image")},
             "progress": {"type": "object", "properties": {

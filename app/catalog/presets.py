@@ -158,7 +158,7 @@ def get_preset(preset_id: str) -> Preset:
 # Keyword patterns, in the order their operations should run (geometry, tone, scene, detail).
 _PROMPT_OPERATIONS: tuple[tuple[str, Step], ...] = (
     (r"straighten|vertical|crooked|tilt(ed)?|wonky", ("straighten", {})),
-    (r"enhance|improve|touch[- ]?up|polish|auto[- ]?fix", ("enhance", {})),
+    (r"enhance|improve|touch[- ]?up|polish|auto[- ]?fix|shine|pop|nicer|better", ("enhance", {})),
     (r"white balance|colou?r cast|too (yellow|orange|blue)|neutral(ise|ize)", ("white_balance", {})),
     (r"bright(er|en)?|lighte(r|n)|too dark|underexposed|exposure", ("auto_exposure", {"target": 0.5})),
     (r"hdr|shadows?|highlights?|backlit|windows? (view|readable)", ("balance_light", {})),
@@ -176,8 +176,29 @@ LOCAL_CAPABILITIES = (
 )
 
 
+# Words that join instructions: every piece between them must be something the engine can do.
+_CLAUSE_BREAK = re.compile(r"[,;.!?]+|&|\b(?:and|then|also|plus|but|while)\b")
+# Pieces that ask for nothing to be done: politeness, or "keep the rest as it is".
+_NOTHING_ASKED = re.compile(
+    r"(please|pls|thanks?( you)?|(a )?(bit|little|touch|lot) (more)?|more|slightly|natural( looking)?|"
+    r"(keep|leave|preserve|don't change|do not change|change nothing|nothing else)\b.*)?"
+)
+# What a piece the engine does not understand asks for, by its verb; the refusal names it.
+_CANNOT = (
+    ("add objects", r"add|put|place|insert|include|stage|furnish|decorate"),
+    ("remove objects", r"remove|declutter|delete|erase|empty|clear (out|away)|get rid|take (out|away)|hide"),
+    ("repaint, replace or renovate things", r"paint|repaint|recolou?r|replace|swap|renovate|redo"),
+)
+_STEP_WORDS = {
+    "straighten": "straighten", "enhance": "enhance", "white_balance": "fix white balance",
+    "auto_exposure": "brighten", "balance_light": "open shadows", "contrast": "add contrast",
+    "vibrance": "add vibrance", "blue_sky": "put in a blue sky", "green_lawn": "green a lawn",
+    "day_to_dusk": "turn day to dusk", "denoise": "reduce noise", "sharpen": "sharpen",
+}
+
+
 def operations_for_prompt(prompt: str) -> list[Step]:
-    """Local operations a free-text request asks for; PromptNotSupported when it maps to none."""
+    """Local operations a free-text request asks for; PromptNotSupported unless every part of it is one of them."""
     text = " ".join(str(prompt).lower().split())
     steps = [step for pattern, step in _PROMPT_OPERATIONS if re.search(rf"\b(?:{pattern})\b", text)]
     if not steps:
@@ -185,4 +206,45 @@ def operations_for_prompt(prompt: str) -> list[Step]:
             "The built-in engine cannot do that without an AI provider. It can: "
             f"{LOCAL_CAPABILITIES}. Configure an AI provider for other edits."
         )
+    for clause in _CLAUSE_BREAK.split(text):
+        left_over = _without_operations(clause.strip())
+        if left_over and not _NOTHING_ASKED.fullmatch(left_over) and _asks_for_something(clause, left_over):
+            raise PromptNotSupported(_part_refused(steps, clause.strip(), left_over))
     return [(name, dict(params)) for name, params in steps]
+
+
+def _without_operations(clause: str) -> str:
+    """The words of a clause left once the operations it names (and filler words) are taken out."""
+    for pattern, _step in _PROMPT_OPERATIONS:
+        clause = re.sub(rf"\b(?:{pattern})\b", " ", clause)
+    filler = r"\b(make|makes|it|its|this|that|the|a|an|room|photo|image|picture|shot|look|looks|looking|fix|up|" \
+             r"please|more|bit|little|slightly|much|very|too|overall|some|all|of|to|in|into|give|get|so|is|be)\b"
+    return " ".join(re.sub(filler, " ", clause).split())
+
+
+def _asks_for_something(clause: str, left_over: str) -> bool:
+    """A clause with no operation in it asks for something; one with an operation only if it adds a change verb."""
+    if left_over == _without_operations(clause) and not any(
+        re.search(rf"\b(?:{pattern})\b", clause) for pattern, _step in _PROMPT_OPERATIONS
+    ):
+        return True
+    return any(re.search(rf"\b(?:{verbs})", left_over) for _what, verbs in _CANNOT)
+
+
+def _part_refused(steps: list[Step], clause: str, left_over: str) -> str:
+    """The refusal for a prompt the engine understands only in part: what it can, and what it cannot, do."""
+    cannot = next((what for what, verbs in _CANNOT if re.search(rf"\b(?:{verbs})", left_over)), "do all of that")
+    can = list(dict.fromkeys(_STEP_WORDS[name] for name, _params in steps))
+    can_words = " and ".join([", ".join(can[:-1]), can[-1]] if len(can) > 1 else can)
+    return (
+        f"The built-in engine can {can_words} but cannot {cannot} (\u201c{clause}\u201d); connect an AI "
+        f"service or choose a preset. Without an AI service it can: {LOCAL_CAPABILITIES}."
+    )
+
+
+def with_preset_wording(preset: Preset, words: str) -> str:
+    """A caller's words with the preset's own prompt added (its promises, e.g. keep the walls), said once."""
+    own = {preset.prompt, *(prompt_for(preset, room) for room in preset.room_types if room in STAGING_ROOM_TYPES)}
+    if words in own or preset.prompt in words:
+        return words
+    return f"{words.rstrip('.')}. {preset.prompt}"

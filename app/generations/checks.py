@@ -12,6 +12,7 @@ from app.catalog.limits import (
     PROMPT_TOO_LONG,
     WATERMARK_RULE,
 )
+from app.catalog.presets import with_preset_wording
 from app.errors import ApiError
 from app.images.aliases import ensure_alias_free, validate_alias
 from app.imaging.geometry import parse_aspect_ratio
@@ -25,17 +26,39 @@ AUTO_ENHANCE_WORDING = (
 
 
 def check_prompt(prompt, preset, auto_enhance: bool = False) -> str:
-    if prompt is not None and not isinstance(prompt, str):
-        raise ApiError("prompt must be a string.")
-    prompt = (prompt or "").strip() or (preset.prompt if preset else "")
+    """The prompt an AI model is sent: the caller's words with the preset's own prompt added (never replaced),
+    or with listing-photo wording when auto-enhanced; the preset's prompt alone when the caller wrote none."""
+    words = caller_words(prompt)
+    if words and preset is not None:
+        prompt = with_preset_wording(preset, words)
+    elif words:
+        prompt = f"{words.rstrip('.')}. {AUTO_ENHANCE_WORDING}" if auto_enhance else words
+    else:
+        prompt = preset.prompt if preset else ""
     if not prompt:
         raise ApiError(PROMPT_REQUIRED)
-    if auto_enhance:
-        # A short prompt is expanded with the preset's wording, or with listing-photo wording.
-        prompt = f"{prompt.rstrip('.')}. {preset.prompt if preset else AUTO_ENHANCE_WORDING}"
     if len(prompt) > MAX_PROMPT_LENGTH:
         raise ApiError(PROMPT_TOO_LONG)
     return prompt
+
+
+def caller_words(prompt) -> str | None:
+    """The caller's own prompt, stripped (None when there is none)."""
+    if prompt is not None and not isinstance(prompt, str):
+        raise ApiError("prompt must be a string.")
+    return (prompt or "").strip() or None
+
+
+def check_size(width, height) -> tuple[int, int] | None:
+    """An exact output size in pixels, both sides from 16 to 8192 and at most 10:1; None when none is asked."""
+    if width is None and height is None:
+        return None
+    sides = (width, height)
+    if not all(isinstance(side, int) and not isinstance(side, bool) and 16 <= side <= 8192 for side in sides):
+        raise ApiError("width and height must be whole numbers of pixels from 16 to 8192, sent together.")
+    if max(sides) > 10 * min(sides):
+        raise ApiError("width and height may differ at most tenfold (from 1:10 to 10:1).")
+    return width, height
 
 
 def check_aspect_ratio(aspect_ratio) -> str | None:

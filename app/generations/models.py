@@ -90,6 +90,13 @@ class Generation(db.Model):
     assign_alias: Mapped[str | None] = mapped_column(sa.String(64))
     assign_flow_alias: Mapped[str | None] = mapped_column(sa.String(64))
     original_prompt: Mapped[str | None] = mapped_column(sa.Text)
+    # The prompt the provider was sent: the caller's words with the preset's (or auto-enhance) wording.
+    provider_prompt: Mapped[str | None] = mapped_column(sa.Text)
+    # An exact output size asked for (pipelet's width and height): the result is cropped and resized to it.
+    target_width: Mapped[int | None]
+    target_height: Mapped[int | None]
+    # The caller's API is documented as an AI model: a retry or fallback never hands it to the built-in engine.
+    promises_ai: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     meta: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

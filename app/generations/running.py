@@ -11,6 +11,7 @@ from app.extensions import db
 from app.generations.models import Generation
 from app.images.service import get_image
 from app.images.storage import file_url, storage
+from app.imaging.geometry import crop_to_exact_ratio, fit_to_size
 from app.imaging.inpaint import composite_by_mask
 from app.imaging.io import load_photo
 from app.imaging.overlay import watermark
@@ -25,7 +26,8 @@ def request_of(generation: Generation) -> ProviderRequest:
     """The provider-neutral request a generation row describes (without its photos loaded)."""
     return ProviderRequest(
         kind=generation.kind,
-        prompt=generation.prompt,
+        prompt=generation.provider_prompt or generation.prompt,
+        instructions=generation.prompt,
         preset=get_preset(generation.preset) if generation.preset else None,
         reference_ids=list(generation.reference_image_ids),
         aspect_ratio=generation.aspect_ratio,
@@ -33,6 +35,16 @@ def request_of(generation: Generation) -> ProviderRequest:
         num_images=generation.num_images,
         model=generation.model,
     )
+
+
+def as_ordered(generation: Generation, image, focal_point=None):
+    """A result in exactly the shape ordered, whoever made it: cropped (around the focal point) to the ratio
+    asked, and to the exact width×height when one was asked (made at the nearest ratio the model offers)."""
+    if generation.target_width and generation.target_height:
+        return fit_to_size(image, generation.target_width, generation.target_height, focal_point)
+    if generation.aspect_ratio:
+        return crop_to_exact_ratio(image, generation.aspect_ratio, focal_point)
+    return image
 
 
 def fallback_for(generation: Generation) -> dict:
@@ -69,6 +81,7 @@ def run_provider(generation: Generation, report, remember) -> ProviderResult:
     if generation.mask_key:
         mask = PILImage.open(io.BytesIO(storage().get(generation.mask_key)))
         result = ProviderResult([composite_by_mask(references[0], image, mask) for image in result.images], result.placeholder)
+    result = replace(result, images=[as_ordered(generation, image, focal) for image in result.images])
     if generation.watermark:
         return replace(result, images=[watermark(image, text=generation.watermark) for image in result.images])
     return result

@@ -38,6 +38,8 @@ def _generation_json(generation: Generation, references: list[Image], estimate: 
         "projectId": generation.project_id,
         "status": generation.status.api_word,
         "prompt": generation.prompt,
+        # What the provider was sent: the caller's words with the preset's (or auto-enhance) wording.
+        "providerPrompt": generation.provider_prompt or generation.prompt,
         "preset": generation.preset,
         "kind": generation.kind,
         "provider": generation.provider,
@@ -52,6 +54,8 @@ def _generation_json(generation: Generation, references: list[Image], estimate: 
         "retryOf": generation.retry_of_id,
         "aspectRatio": generation.aspect_ratio,
         "resolution": generation.resolution,
+        "width": generation.target_width,
+        "height": generation.target_height,
         "numImages": generation.num_images,
         "outputFormat": generation.output_format,
         "watermark": generation.watermark,

@@ -1,10 +1,8 @@
 """Creating and reading generations; running one is running.py, its state changes lifecycle.py."""
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
-from app.catalog import pricing
 from app.catalog.limits import (
     API_STATUSES,
     DEFAULT_OUTPUT_FORMAT,
@@ -17,20 +15,17 @@ from app.credits import service as credits
 from app.errors import ApiError
 from app.extensions import db
 from app.flows import service as flows
-from app.generations import checks, lifecycle
+from app.generations import checks, deciding, lifecycle
 from app.generations.dispatch import enqueue_after_commit
 from app.generations.models import Generation, GenerationStatus
 from app.generations.spec import GenerationSpec
 from app.images.aliases import resolve_reference
 from app.images.models import Image
 from app.images.service import delete_image
-from app.imaging.geometry import RESOLUTIONS
 from app.pagination import count_per, paginate
 from app.projects.models import Project
 from app.projects.service import get_for_user, get_in_project
-from app.providers import routing
-from app.providers.base import ProviderRefused, ProviderRequest
-from app.providers.registry import get_provider, model_prices, provider_for_model
+from app.providers.base import ProviderRequest
 from app.timeutil import utcnow
 from app.webhooks.service import check_callback_url
 
@@ -39,9 +34,8 @@ WITH_OUTPUTS = sa.orm.selectinload(Generation.outputs)
 
 
 def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_key=None, retry_of=None) -> Generation:
-    """Check a request, reserve its credits and record it as queued; it is queued for a worker on commit.
-
-    Without a flow id the generation starts a new flow.
+    """Check a request, decide who does it at what size, reserve exactly that price and record it as queued;
+    it is queued for a worker on commit. Without a flow id the generation starts a new flow.
     """
     preset = _resolve_preset(spec.preset)
     # References resolve in the flow the caller named; without one, technical aliases look project-wide.
@@ -50,26 +44,15 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     checks.check_assignments(project, spec.alias, spec.flow_alias)
     if spec.mask_key and not references:
         raise ApiError("Inpainting needs the photo the mask was drawn on.")
-    request = ProviderRequest(
-        kind=_kind(spec, references),
-        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
-        preset=preset,
-        reference_ids=[image.id for image in references],
-        aspect_ratio=checks.check_aspect_ratio(spec.aspect_ratio),
-        resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
-        num_images=checks.check_num_images(spec.num_images, references),
-    )
-    provider, request = _route(project, spec, request)
-    try:
-        provider.check(request)
-    except ProviderRefused as refused:
-        raise ApiError(str(refused), code="unsupported_request") from None
+    target = checks.check_size(spec.width, spec.height)
+    provider, request = deciding.decide(project, spec, preset, [image.id for image in references], target)
     generation = Generation(
         project_id=project.id,
         created_by_id=user.id if user else None,
         api_key_id=api_key.id if api_key else None,
         kind=request.kind,
-        prompt=request.prompt,
+        prompt=request.instructions or request.prompt,
+        provider_prompt=request.prompt,
         original_prompt=spec.prompt if spec.auto_enhance else None,
         preset=preset.id if preset else None,
         reference_image_ids=request.reference_ids,
@@ -82,6 +65,9 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         retry_of_id=retry_of.id if retry_of else None,
         aspect_ratio=request.aspect_ratio,
         resolution=request.resolution,
+        target_width=target[0] if target else None,
+        target_height=target[1] if target else None,
+        promises_ai=spec.promises_ai,
         num_images=request.num_images,
         output_format=checks.check_choice("outputFormat", spec.output_format, OUTPUT_FORMATS) or DEFAULT_OUTPUT_FORMAT,
         watermark=checks.check_watermark(
@@ -91,7 +77,7 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
         provider=provider.name,
         model=request.model,
         priority=checks.check_priority(spec.priority),
-        cost=_price(provider, request),
+        cost=deciding.price_of(provider, request),
         callback_url=check_callback_url(spec.callback_url),
         surface=spec.surface,
     )
@@ -101,39 +87,6 @@ def create_generation(project: Project, spec: GenerationSpec, *, user=None, api_
     credits.reserve(project.workspace_id, generation.id, generation.cost, actor=user)
     enqueue_after_commit(generation)
     return generation
-
-
-def _kind(spec: GenerationSpec, references: list) -> str:
-    if spec.mask_key:
-        return "inpaint"
-    if spec.preset == "enhance":
-        return "enhance"
-    return "edit" if references else "text_to_image"
-
-
-def _route(project: Project | None, spec: GenerationSpec, request: ProviderRequest):
-    """The provider for a request and the request with its model: as named, else the project's default;
-    when that is the built-in engine and it can only offer a placeholder or nothing, the first AI service able."""
-    if spec.provider or spec.model:
-        provider = _named_provider(spec.provider, spec.model)
-        return provider, replace(request, model=routing.model_for(provider, request, spec.model))
-    default, preferred = _default_service(project, request)
-    request = replace(request, model=routing.model_for(default, request, preferred))
-    built_in = not getattr(default, "models", None)
-    if built_in and (request.kind == "text_to_image" or not routing.accepts(default, request)):
-        able = routing.first_able(request)
-        if able is not None:
-            provider, model = able
-            return provider, replace(request, model=model)
-    return default, request  # able, or its refusal says what is possible
-
-
-def _default_service(project: Project | None, request: ProviderRequest):
-    """The provider (and model) tried first: the project's, else the workspace's choice, else DEFAULT_PROVIDER."""
-    if project is not None and project.default_provider:
-        return get_provider(project.default_provider), None
-    chosen = routing.workspace_choice(project.workspace, request) if project is not None else None
-    return chosen or (get_provider(current_app.config["DEFAULT_PROVIDER"]), None)
 
 
 @dataclass(frozen=True)
@@ -153,32 +106,26 @@ def preset_offers(project: Project | None = None) -> list[Offer]:
 
 
 def offer_for(project: Project | None, spec: GenerationSpec) -> Offer:
-    """What a request would cost on one photo and who would do it, by the rules create_generation applies."""
+    """What a request would cost on one photo and who would do it, by the rule create_generation applies."""
     preset = _resolve_preset(spec.preset)
-    request = ProviderRequest(
-        kind=_kind(spec, ["photo"]),
-        prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
-        preset=preset,
-        reference_ids=["photo"],
-        resolution=checks.check_choice("resolution", spec.resolution, RESOLUTIONS),
-    )
-    provider, request = _route(project, spec, request)
-    service = getattr(provider, "label", "") or "the built-in engine"
     try:
-        provider.check(request)
-    except ProviderRefused as refused:
-        return Offer(preset, False, service, None, str(refused))
-    return Offer(preset, True, service, _price(provider, request))
+        provider, request = deciding.decide(project, spec, preset, ["photo"], checks.check_size(spec.width, spec.height))
+    except ApiError as refused:
+        if refused.code != "unsupported_request":
+            raise
+        provider, request = deciding.route(project, spec, _quoted_request(spec, preset))
+        service = getattr(provider, "label", "") or "the built-in engine"
+        return Offer(preset, False, service, None, refused.message)
+    service = getattr(provider, "label", "") or "the built-in engine"
+    return Offer(preset, True, service, deciding.price_of(provider, request))
 
 
-def _named_provider(provider_name: str | None, model: str | None):
-    """The provider named, checked against the model when both are given, or the one serving the model."""
-    if not provider_name:
-        return provider_for_model(model)
-    provider = get_provider(provider_name)
-    if model and provider_for_model(model) is not provider:
-        raise ApiError(f"Model '{model}' is not served by provider '{provider_name}'.")
-    return provider
+def _quoted_request(spec: GenerationSpec, preset) -> ProviderRequest:
+    """The request a refused quote was routed with, to name the service that refused it."""
+    return ProviderRequest(
+        kind=deciding.kind_of(spec, ["photo"]), prompt=checks.check_prompt(spec.prompt, preset, spec.auto_enhance),
+        instructions=checks.caller_words(spec.prompt), preset=preset, reference_ids=["photo"],
+    )
 
 
 def _label_by_default(watermark, preset):
@@ -186,13 +133,6 @@ def _label_by_default(watermark, preset):
     if watermark is None and preset is not None and preset.labelled:
         return True
     return watermark
-
-
-def _price(provider, request: ProviderRequest) -> int:
-    outputs = provider.outputs(request)
-    table = {**model_prices(), **current_app.config["CREDIT_PRICES"]}
-    key = request.model if request.model in table else provider.name
-    return pricing.price(table, key, request.resolution, outputs) * provider.price_factor(request)
 
 
 def _resolve_preset(preset_id: str | None):

@@ -27,6 +27,11 @@ class GenerationSpec:
     surface: str = "v1"
     # Inpainting: a stored mask (white = change) that limits the edit to a region of the first reference.
     mask_key: str | None = None
+    # An exact output size in pixels (pipelet's width and height): made at the nearest ratio offered, then fitted.
+    width: int | None = None
+    height: int | None = None
+    # The surface is documented as an AI model (fal model ids, nanobanana, process-image): never the built-in engine.
+    promises_ai: bool = False
 
     @classmethod
     def from_api(cls, body: dict) -> "GenerationSpec":
@@ -85,6 +90,9 @@ class GenerationSpec:
             callback_url=original.callback_url,
             surface=original.surface,
             mask_key=original.mask_key,
+            width=original.target_width,
+            height=original.target_height,
+            promises_ai=original.promises_ai,
         )
         if prompt is not None:
             spec = replace(spec, prompt=prompt, auto_enhance=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from PIL import Image
@@ -75,3 +76,72 @@ def _focal(focal_point) -> tuple[float, float]:
 
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
+
+
+def nearest_ratio(aspect_ratio: str, offered) -> str:
+    """Of the ratios a model offers ('auto' aside), the one closest in shape to aspect_ratio (itself if offered)."""
+    ratio_w, ratio_h = parse_aspect_ratio(aspect_ratio)
+    wanted = ratio_w / ratio_h
+    choices = [choice for choice in offered if choice != "auto"]
+    for choice in choices:
+        if parse_aspect_ratio(choice) == (ratio_w, ratio_h):
+            return choice
+    # Compared on a log scale, so 2:1 is as far from 1:1 as 1:2 is.
+    return min(choices, key=lambda choice: abs(math.log(_value(choice) / wanted)))
+
+
+def _value(aspect_ratio: str) -> float:
+    ratio_w, ratio_h = parse_aspect_ratio(aspect_ratio)
+    return ratio_w / ratio_h
+
+
+def frame_long_side(width: int, height: int, frame_ratio: str | None) -> int:
+    """The long side a frame of frame_ratio needs so that a width×height crop of it needs no enlarging."""
+    if not frame_ratio:
+        return max(width, height)
+    ratio = _value(frame_ratio)
+    if ratio >= 1:
+        return math.ceil(max(width, height * ratio))
+    return math.ceil(max(height, width / ratio))
+
+
+def tier_for(long_side: int, tiers) -> str:
+    """The smallest resolution tier (of those offered) whose long side reaches long_side, else the largest."""
+    offered = sorted((tier for tier in tiers if tier in RESOLUTIONS), key=RESOLUTIONS.get)
+    return next((tier for tier in offered if RESOLUTIONS[tier] >= long_side), offered[-1])
+
+
+def fit_to_size(
+    image: Image.Image, width: int, height: int, focal_point: tuple[float, float] | None = None
+) -> Image.Image:
+    """Exactly width×height: the largest crop of that shape around the focal point, resized to fit."""
+    if image.size == (width, height):
+        return image
+    wanted = width / height
+    if image.width / image.height > wanted:
+        crop_w, crop_h = max(1, round(image.height * wanted)), image.height
+    else:
+        crop_w, crop_h = image.width, max(1, round(image.width / wanted))
+    fx, fy = _focal(focal_point)
+    left = _clamp(round(fx * image.width - crop_w / 2), 0, image.width - crop_w)
+    top = _clamp(round(fy * image.height - crop_h / 2), 0, image.height - crop_h)
+    cropped = image.crop((left, top, left + crop_w, top + crop_h))
+    if cropped.size == (width, height):
+        return cropped
+    return cropped.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def crop_to_exact_ratio(
+    image: Image.Image, aspect_ratio: str, focal_point: tuple[float, float] | None = None
+) -> Image.Image:
+    """Largest crop whose width:height is exactly the ratio written (1001:999 too, not its nearest simple ratio);
+    the nearest simple ratio when the image is too small to hold even one whole unit of it."""
+    parse_aspect_ratio(aspect_ratio)  # the same rules for what is well-formed
+    left_part, right_part = str(aspect_ratio).strip().split(":")
+    exact = Fraction(left_part.strip()) / Fraction(right_part.strip())
+    ratio_w, ratio_h = exact.numerator, exact.denominator
+    if ratio_w > image.width or ratio_h > image.height:
+        return crop_to_aspect(image, aspect_ratio=aspect_ratio, focal_point=focal_point)
+    units = min(image.width // ratio_w, image.height // ratio_h)
+    return fit_to_size(image, units * ratio_w, units * ratio_h, focal_point) if (
+        (units * ratio_w, units * ratio_h) != image.size) else image

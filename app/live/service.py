@@ -241,6 +241,8 @@ def find_cached(project: Project, params: LiveParams) -> tuple[LiveEntry, Image]
     image = db.session.get(Image, entry.image_id) if entry and entry.image_id else None
     if image is None or image.deleted_at is not None or not storage().exists(image.storage_key):
         return None
+    if (image.meta or {}).get("placeholder"):
+        return None  # cached before placeholders stopped being cached: not the image asked for
     return entry, image
 
 

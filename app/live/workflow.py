@@ -54,6 +54,11 @@ def cached_or_generated(project, params, api_key=None, on_miss=None):
     except ApiError:
         service.release(project, params, generation_id)  # the next request tries again
         raise
+    if generation.is_placeholder:
+        # A demo placeholder (ALLOW_PLACEHOLDERS) is not the image asked for: never cached, here or by browsers.
+        service.release(project, params, generation_id)
+        return image, {**miss_headers, "X-Cache-Status": "MISS", "X-Generation-Id": generation_id,
+                       "X-Placeholder": "true", "Cache-Control": "no-store"}
     _store_entry(project, params, generation, image)
     service.release(project, params, generation_id)
     return image, {**miss_headers, "X-Cache-Status": "MISS", "X-Generation-Id": generation_id}

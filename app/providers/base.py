@@ -15,8 +15,10 @@ class ProviderRequest:
     """The provider-neutral description of one generation."""
 
     kind: str
-    prompt: str
+    prompt: str  # what an AI model is sent: the caller's words with the preset's wording
     preset: Preset | None = None
+    # The caller's own words (no preset or auto-enhance wording): what the built-in engine must do all of.
+    instructions: str | None = None
     reference_ids: list[str] = field(default_factory=list)
     # Decoded reference photos, loaded by the job just before the provider runs.
     references: list[Image.Image] = field(default_factory=list)

@@ -3,14 +3,32 @@
 It is honest about what it did: a photo the preset is not made for is refused, and a job in
 which no edit changed a photo fails (and is refunded) instead of charging for an unchanged photo.
 """
+from flask import current_app
 from PIL import Image
 
-from app.catalog.presets import PRESETS, Preset, PromptNotSupported, operations_for_prompt
+from app.catalog.presets import (
+    PRESETS,
+    Preset,
+    PromptNotSupported,
+    operations_for_prompt,
+)
 from app.imaging import scene
 from app.imaging.geometry import RESOLUTIONS, parse_aspect_ratio
 from app.imaging.overlay import render_placeholder
 from app.imaging.pipeline import PipelineResult, run_steps
-from app.providers.base import ProgressReport, ProviderError, ProviderRefused, ProviderRequest, ProviderResult
+from app.providers.base import (
+    ProgressReport,
+    ProviderError,
+    ProviderRefused,
+    ProviderRequest,
+    ProviderResult,
+)
+
+NEEDS_AI_FOR_TEXT = (
+    "Making an image from a prompt alone needs an AI image service, and none that can do it is connected: "
+    "ask your Stagecraft administrator to connect fal.ai, nanobananaapi.ai or Google Gemini. "
+    "Without one, Stagecraft can edit uploaded photos."
+)
 
 
 class LocalProvider:
@@ -34,14 +52,16 @@ class LocalProvider:
                     "Stagecraft administrator to connect fal.ai, nanobananaapi.ai or Google Gemini. "
                     f"Without one, Stagecraft can do: {local_presets}."
                 )
-            return list(request.preset.local_pipeline)
-        try:
-            return operations_for_prompt(request.prompt)
-        except PromptNotSupported as refused:
-            raise ProviderRefused(str(refused)) from None
+            steps = list(request.preset.local_pipeline)
+            words = request.instructions
+            if not words or words == request.preset.prompt or not any(char.isalpha() for char in words):
+                return steps  # no words of the caller's own, or none that ask for anything
+            # Words added to a preset are part of the order too: all of them are done, or none is.
+            return steps + [step for step in _operations(words) if step not in steps]
+        return _operations(request.instructions or request.prompt)
 
     def check(self, request: ProviderRequest) -> None:
-        """Refuse, before queueing, what the local engine cannot honestly do."""
+        """Refuse, before queueing, what the local engine cannot honestly do (all of)."""
         if request.reference_ids:
             if request.num_images != 1:  # its edits are deterministic: a second "version" would be a copy
                 raise ProviderRefused(
@@ -49,6 +69,15 @@ class LocalProvider:
                     "for several versions of an edit."
                 )
             self.steps_for(request)
+        elif not current_app.config["ALLOW_PLACEHOLDERS"]:
+            raise ProviderRefused(NEEDS_AI_FOR_TEXT)
+
+    def frame_ratio(self, request: ProviderRequest) -> str | None:
+        """The engine crops to any ratio itself."""
+        return request.aspect_ratio
+
+    def tiers(self, request: ProviderRequest) -> tuple[str, ...]:
+        return tuple(RESOLUTIONS)
 
     def outputs(self, request: ProviderRequest) -> int:
         """Images one request makes: one per reference photo, or num_images placeholders."""
@@ -59,7 +88,7 @@ class LocalProvider:
         return 1 if request.reference_ids else 0
 
     def run(self, request: ProviderRequest, report: ProgressReport, remember=None) -> ProviderResult:
-        """Run the pipeline on each reference photo; without one, render labelled placeholders.
+        """Run the pipeline on each reference photo; without one, render labelled placeholders (ALLOW_PLACEHOLDERS).
 
         (`remember` is for providers with an upstream request to resume; the local engine has none.)
         """
@@ -88,6 +117,13 @@ class LocalProvider:
         report(total - 1, total, "Saving the result")
         notes = tuple(note for result in results for note in result.notes)
         return ProviderResult([result.image for result in results], notes=notes)
+
+
+def _operations(words: str) -> list[tuple[str, dict]]:
+    try:
+        return operations_for_prompt(words)
+    except PromptNotSupported as refused:
+        raise ProviderRefused(str(refused)) from None
 
 
 def _which(index: int, count: int) -> str:

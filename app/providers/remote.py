@@ -8,12 +8,13 @@ the provider's advice (Retry-After) or back off; results are downloaded at once 
 """
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import current_app
 
 from app import outbound
 from app.imaging.errors import ImageRejected
-from app.imaging.geometry import crop_to_aspect, parse_aspect_ratio
+from app.imaging.geometry import crop_to_aspect, nearest_ratio, parse_aspect_ratio
 from app.imaging.io import load_photo
 from app.providers.base import (
     ModelInfo,
@@ -68,9 +69,7 @@ class RemoteProvider:
         if request.resolution and request.resolution not in info.resolutions:
             offered = ", ".join(info.resolutions)
             raise ProviderRefused(f"The model {info.id} offers {offered}, not {request.resolution}.")
-        if request.aspect_ratio and info.aspect_ratios is not None and request.aspect_ratio not in info.aspect_ratios:
-            offered = ", ".join(info.aspect_ratios)
-            raise ProviderRefused(f"The model {info.id} offers the ratios {offered}, not {request.aspect_ratio}.")
+        # Any ratio is fine: the model makes its nearest one (frame_ratio), and the result is cropped to the ratio asked.
         if len(request.reference_ids) > info.max_references:
             raise ProviderRefused(f"The model {info.id} takes at most {info.max_references} reference images.")
         if request.num_images > info.max_images:
@@ -79,9 +78,21 @@ class RemoteProvider:
     def price_factor(self, request: ProviderRequest) -> int:
         return 1
 
+    def frame_ratio(self, request: ProviderRequest) -> str | None:
+        """The ratio the model is asked for: the request's, or the nearest one the model offers."""
+        offered = self.model_info(request).aspect_ratios
+        if not request.aspect_ratio or offered is None:
+            return request.aspect_ratio
+        return nearest_ratio(request.aspect_ratio, offered)
+
+    def tiers(self, request: ProviderRequest) -> tuple[str, ...]:
+        """The resolution tiers the model makes."""
+        return self.model_info(request).resolutions
+
     def run(self, request: ProviderRequest, report: ProgressReport, remember: Callable[[str], None]) -> ProviderResult:
         """Submit (or resume), wait for the provider, download and decode its results."""
         model = request.model or self.default_model
+        request = replace(request, aspect_ratio=self.frame_ratio(request))
         upstream_id, outcome = request.upstream_id, None
         if upstream_id is None:
             report(0, STEPS, f"Sending to {self.label}")

@@ -103,3 +103,8 @@ def is_cooling_down(provider_name: str) -> bool:
         return bool(redis_queues.connection.exists(COOLDOWN_KEY.format(provider_name)))
     except RedisError:
         return False
+
+
+def is_ai(provider) -> bool:
+    """An AI service (it has models), not the built-in engine."""
+    return bool(getattr(provider, "models", None))

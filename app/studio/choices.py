@@ -89,6 +89,8 @@ def refusal_words(offer: Offer, prompt: str | None = None) -> str:
     if offer.preset is not None and offer.preset.needs_ai_provider and offer.service == "the built-in engine":
         return NEEDS_AI
     if offer.preset is None and offer.service == "the built-in engine":
+        if " but cannot " in (offer.refusal or ""):  # understood only in part: what it can, and cannot, do of it
+            return f"Not started, nothing charged: {offer.refusal}"
         if not prompt:
             return PROMPT_NEEDS_AI
         return f"Not started, nothing charged: “{_shortened(prompt)}” needs an AI service. {PROMPT_NEEDS_AI}"

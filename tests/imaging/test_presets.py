@@ -15,6 +15,7 @@ from app.catalog.presets import (
     operations_for_prompt,
     prompt_for,
     staging_prompt,
+    with_preset_wording,
 )
 from app.imaging.pipeline import OPERATIONS, run_pipeline, validate_steps
 
@@ -120,3 +121,33 @@ def test_operations_from_prompt_run(photo):
 def test_local_pipeline_of_image_with_alpha_keeps_alpha():
     image = Image.new("RGBA", (64, 64), (100, 120, 140, 200))
     assert run_pipeline(image, list(get_preset("enhance").local_pipeline)).mode == "RGBA"
+
+
+@pytest.mark.parametrize("prompt, cannot", [
+    ("brighter and add a vase of flowers", "cannot add objects"),
+    ("brighten the room, remove the sofa", "cannot remove objects"),
+    ("brighten the room by adding lamps", "cannot add objects"),
+    ("straighten it and repaint the walls", "cannot repaint"),
+])
+def test_a_prompt_the_engine_understands_only_in_part_is_refused_whole(prompt, cannot):
+    """Issue 21: 'brighter and add a vase of flowers' was brightened, charged and marked Done, the vase ignored."""
+    with pytest.raises(PromptNotSupported) as refusal:
+        operations_for_prompt(prompt)
+    message = str(refusal.value)
+    assert cannot in message and "connect an AI service or choose a preset" in message
+
+
+@pytest.mark.parametrize("prompt", ["brighten the room, keep everything else as it is", "make it shine",
+                                    "Replace the sky with a clear blue one", "please straighten and sharpen"])
+def test_a_prompt_wholly_within_the_engine_still_runs(prompt):
+    assert operations_for_prompt(prompt)
+
+
+def test_a_callers_words_are_added_to_the_presets_prompt_never_replacing_it():
+    staging = get_preset("virtual-staging-scandinavian")
+    combined = with_preset_wording(staging, "stage this living room, Scandinavian")
+    assert combined.startswith("stage this living room, Scandinavian. ") and staging.prompt in combined
+    assert "Keep the walls, windows" in combined
+    assert with_preset_wording(staging, combined) == combined  # a retry does not say it twice
+    room_prompt = staging_prompt("scandinavian", "bedroom")  # the studio's own room-specific wording
+    assert with_preset_wording(staging, room_prompt) == room_prompt

@@ -87,6 +87,10 @@ def submit(project: Project, app_path: str, body: dict, *, api_key=None, webhook
         priority=inputs.priority(body, priority_header),
         aspect_ratio=aspect_ratio,
         resolution=resolution,
+        # pipelet's width and height are the exact size of the result; the model makes its nearest ratio.
+        width=inputs.whole_number(body, "width", 16, 8192),
+        height=inputs.whole_number(body, "height", 16, 8192),
+        promises_ai=model.preset is None,  # a model id is an AI model; a preset path runs where presets run
         num_images=inputs.image_count(body),
         output_format=inputs.output_format(body),
         meta={"fal": {"app": app_path.strip("/"), "model": model.id, "seed": inputs.whole_number(body, "seed", 0, 2**32 - 1)}},

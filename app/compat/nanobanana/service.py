@@ -38,7 +38,7 @@ def create_task(project: Project, body: dict, *, api_key=None) -> Generation:
         references = [intake.add(url).id for url in _image_urls(body)] if edit else []
         spec = GenerationSpec(
             prompt=prompt, references=references, num_images=num_images, aspect_ratio=image_size, watermark=watermark,
-            callback_url=callback_url, surface=SURFACE,
+            callback_url=callback_url, surface=SURFACE, promises_ai=True,
         )
         return create_generation(project, spec, api_key=api_key)
 

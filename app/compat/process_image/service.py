@@ -67,7 +67,7 @@ def process(record: ImageGenerationRecord, *, user=None, api_key=None) -> Genera
             generation.status is not GenerationStatus.CANCELED:
         return generation
     project = db.session.get(Project, record.project_id)
-    spec = GenerationSpec(prompt=record.prompt, references=[record.image_id], mask_key=record.mask_key)
+    spec = GenerationSpec(prompt=record.prompt, references=[record.image_id], mask_key=record.mask_key, promises_ai=True)
     generation = create_generation(project, spec, user=user, api_key=api_key)
     # Guarded: of two requests processing the same record at once, only the first attaches (and pays for) its work.
     attached = db.session.execute(
