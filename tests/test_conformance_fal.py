@@ -12,11 +12,12 @@ import pytest
 from PIL import Image
 
 from app.apidocs.spec import build_spec
+from app.credits import service as credits
 from app.extensions import db
 from app.generations import lifecycle
 from app.generations.models import Generation
 from tests import factories
-from tests.conformance import NEEDS_ROUTING, connect_all, ledger_rows
+from tests.conformance import connect_all, ledger_rows
 from tests.test_openapi import matches_schema
 
 PIPELET_TEXT = "/fal/queue/z-image-text-to-image"
@@ -39,7 +40,7 @@ PIPELET_STATUS_EXAMPLE = {
 
 @pytest.fixture
 def connected(app, fal_queue, nanobanana_upstream, gemini_upstream):
-    """AI connected: z-image models run on an AI model or (until the routing rule) the project's engine, and succeed."""
+    """AI connected: z-image models run on an AI model and succeed."""
     connect_all(app, fal_queue, nanobanana_upstream, gemini_upstream)
 
 
@@ -83,8 +84,9 @@ def test_a_body_that_is_not_json_is_422_in_fals_shape(client, bearer):
     assert ledger_rows() == 0
 
 
-@NEEDS_ROUTING
-def test_pipelets_create_example_verbatim_makes_four_images_of_3200_by_2000(client, bearer, connected, worker):
+def test_pipelets_create_example_verbatim_makes_four_images_of_3200_by_2000(client, project, bearer, connected, worker):
+    credits.adjust(project.workspace_id, 64, None, "four 4K images")  # more than a new workspace's free credits
+    db.session.commit()
     response = curl_post(client, PIPELET_TEXT, PIPELET_EXAMPLE, bearer)
     assert response.status_code == 200, response.get_json()
     worker()
@@ -167,7 +169,6 @@ def test_a_missing_key_is_401_with_a_detail(client):
     assert response.status_code == 401 and response.get_json()["detail"]
 
 
-@NEEDS_ROUTING
 def test_a_z_image_edit_runs_on_an_ai_model_when_one_is_connected(client, bearer, connected, worker, fal_queue):
     answer = submit(client, PIPELET_EDIT, {"prompt": "brighten the room", "image_urls": [photo_uri()]}, bearer)
     worker()

@@ -19,7 +19,7 @@ from app.generations.models import Generation
 from app.images.models import Image as ImageRow
 from app.images.storage import storage
 from tests import factories
-from tests.conformance import NEEDS_ROUTING, connect_all, ledger_rows
+from tests.conformance import connect_all, ledger_rows
 from tests.conftest import ApiClient
 
 GENERATE, RECORD, CREDIT = "/api/v1/nanobanana/generate", "/api/v1/nanobanana/record-info", "/api/v1/common/credit"
@@ -142,7 +142,6 @@ def test_credit_is_a_bare_number(nb):
     assert body["code"] == 200 and isinstance(body["data"], int)
 
 
-@NEEDS_ROUTING
 def test_an_edit_runs_on_an_ai_service_when_one_is_connected(nb, worker, connected, fal_queue, nanobanana_upstream):
     created = generate(nb, {"prompt": "brighten this room", "type": "IMAGETOIAMGE", "imageUrls": [photo_uri()]})
     worker()

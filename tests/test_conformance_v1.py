@@ -12,7 +12,7 @@ from PIL import Image
 
 from app.catalog.limits import API_STATUSES
 from tests import factories
-from tests.conformance import NEEDS_ROUTING, connect_all, ledger_rows
+from tests.conformance import connect_all, ledger_rows
 
 GENERATIONS = "/api/v1/generations"
 
@@ -119,7 +119,6 @@ def test_a_malformed_ratio_is_400_invalid_aspect_ratio_before_any_charge(api_cli
     assert ledger_rows() == 0
 
 
-@NEEDS_ROUTING
 def test_a_ratio_no_provider_offers_is_generated_at_that_ratio_when_ai_is_connected(api_client, worker, client, connected):
     created = create(api_client, {"prompt": "Sunlit loft", "aspectRatio": "16:10"})
     worker()
@@ -129,7 +128,6 @@ def test_a_ratio_no_provider_offers_is_generated_at_that_ratio_when_ai_is_connec
     assert size[0] * 10 == size[1] * 16
 
 
-@NEEDS_ROUTING
 def test_text_to_image_without_an_ai_service_is_refused_not_a_placeholder(api_client):
     response = api_client.post(GENERATIONS, json={"prompt": "Sunlit loft", "aspectRatio": "16:9"})
     assert 400 <= response.status_code < 500
