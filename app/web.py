@@ -85,8 +85,13 @@ def top_bar() -> dict:
 
 
 def load_caller() -> dict:
-    """The logged-in person's row, read here when the view's commit expired it, so the layout reads no row itself."""
-    if has_request_context() and current_user.is_authenticated:
+    """The logged-in person's row, read here when the view's commit expired it, so the layout reads no row itself.
+
+    Streams render fragments long after the request's session let go of the row; fragments don't show the person.
+    """
+    if not has_request_context() or request.accept_mimetypes.best == "text/event-stream":
+        return {}
+    if current_user.is_authenticated:
         caller = current_user._get_current_object()
         if sa.inspect(caller).expired_attributes:
             db.session.refresh(caller)
