@@ -54,8 +54,8 @@ def admin_client(app):
 
 
 def test_no_page_or_fragment_queries_the_database_while_it_renders(
-        app, logged_in, admin_client, user, project, api_client, worker):
-    app.config["PROCESS_IMAGE_WAIT"] = 0
+        app, logged_in, admin_client, user, project, api_client, worker, ai_model_connected):
+    app.config["PROCESS_IMAGE_WAIT"] = 0  # (fal's stand-in is connected: a prepared style runs on the AI model)
     values = own_rows(app, user, project)
     add_finished_work(project, values["image"], worker)
     queried, rendered = {}, set()

@@ -42,16 +42,22 @@ def fits_width(page) -> bool:
 
 
 @pytest.fixture
-def live_server(app, config):
+def live_server_env() -> dict:
+    """Settings added to the live server's environment; a test module overrides this (e.g. an AI service)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(app, config, live_server_env):
     """gunicorn with gevent workers and one RQ worker, as `make run` starts them, on a free port."""
     port = free_port()
-    env = process_env(config)
+    env = {**process_env(config), **live_server_env}
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
          "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--access-logfile", "-", "wsgi:app"],
         cwd=ROOT, env=env,
     )
-    worker = start_worker(config)
+    worker = start_worker(config, **live_server_env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, web)

@@ -1,9 +1,17 @@
 """An agent prepares a style on a photo and processes it later; an API caller processes against live gunicorn."""
+import pytest
 import requests
 
 from tests.browser.conftest import ARTIFACTS, log_in
-from tests.processes import HANG_GUARD
 from tests.factories import make_api_key, make_image, make_project, make_user
+from tests.processes import HANG_GUARD
+
+
+@pytest.fixture
+def live_server_env(fal_queue) -> dict:
+    """fal.ai connected on its stand-in: process-image promises Nano Banana Pro, never the built-in engine."""
+    return {"FAL_KEY": fal_queue.key, "FAL_QUEUE_URL": fal_queue.url, "OUTBOUND_ALLOWLIST": "127.0.0.1",
+            "PROVIDER_POLL_INTERVAL": "0.05"}
 
 
 def test_agent_prepares_a_style_then_processes_it_on_a_phone(app, live_server, page):
