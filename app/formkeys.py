@@ -1,7 +1,10 @@
 """Keys of the page forms that charge: one per rendered form, so the same confirm sent twice does the work once."""
 import secrets
 
+from sqlalchemy.exc import IntegrityError
+
 from app.errors import ApiError
+from app.extensions import db
 
 FORM_KEY_FIELD = "form_key"
 FORM_KEY_LENGTH = 64
@@ -20,3 +23,23 @@ def form_key_of(form) -> str | None:
     if len(value) > FORM_KEY_LENGTH:
         raise ApiError("This form is out of date: reload the page and try again.", code="invalid_form_key")
     return value
+
+
+def once_per_key(earlier, start):
+    """What a form's key already started (`earlier()`), else `start()`, committed: the view's one commit.
+
+    The same form sent at the same moment loses on the key's unique index and answers what the first started.
+    """
+    done = earlier()
+    if done is not None:
+        return done
+    try:
+        started = start()
+        db.session.commit()
+        return started
+    except IntegrityError:
+        db.session.rollback()
+        done = earlier()
+        if done is None:
+            raise
+        return done

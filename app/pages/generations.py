@@ -3,14 +3,13 @@ import time
 
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from app.apidocs.schemas import validate
 from app.auth.api import api_key_required, json_body, optional_json_body
 from app.catalog.words import STATUS_FILTERS
 from app.errors import ApiError
 from app.extensions import csrf, db
-from app.formkeys import form_key_of
+from app.formkeys import form_key_of, once_per_key
 from app.generations import lifecycle, page_keys, progress, samples, service
 from app.generations.estimates import queue_estimates
 from app.generations.models import Generation
@@ -37,17 +36,13 @@ def create(image_id: str):
     project = get_project_for_user(current_user, image.project_id)
     form_key = form_key_of(request.form)
     # The same preset button sent again (a second click, a resubmitted page) answers the work it started.
-    generation = page_keys.generation_for_key(project.id, form_key)
-    if generation is None:
-        try:
-            spec = GenerationSpec.from_form(request.form, image.id)
-            generation = page_keys.remember_key(service.create_generation(project, spec, user=current_user), form_key)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            generation = page_keys.generation_for_key(project.id, form_key)
-            if generation is None:
-                raise
+    generation = once_per_key(
+        lambda: page_keys.generation_for_key(project.id, form_key),
+        lambda: page_keys.remember_key(
+            service.create_generation(project, GenerationSpec.from_form(request.form, image.id), user=current_user),
+            form_key,
+        ),
+    )
     if request.htmx:
         # The button's form gets a new key: a later click is a new request for another variation.
         return _render_generation("generations/_generation.html", generation, source=image) + render_template(

@@ -4,11 +4,10 @@ import time
 from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
-from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError
 from app.extensions import db
-from app.formkeys import form_key_of
+from app.formkeys import form_key_of, once_per_key
 from app.generations import progress
 from app.projects.models import Project
 from app.projects.service import get_project_for_user
@@ -50,14 +49,8 @@ def apply(project_id: int):
     """Apply the bar's choice to the selected photos as one batch."""
     project = get_project_for_user(current_user, project_id)
     try:
-        batch = service.apply_from_form(project, current_user, request.form)
-        db.session.commit()
-    except IntegrityError:
-        # The same confirm, sent at the same moment, made its batch first: answer that one.
-        db.session.rollback()
-        batch = service.batch_for_key(project, form_key_of(request.form))
-        if batch is None:
-            raise
+        batch = once_per_key(lambda: service.batch_for_key(project, form_key_of(request.form)),
+                             lambda: service.apply_from_form(project, current_user, request.form))
     except ApiError as error:
         # A photo of another workspace is refused with 404 too, and belongs in the bar like any refusal.
         return _refusal_in_bar(error, missing_row_raises=False)
@@ -75,14 +68,9 @@ def retry(project_id: int, generation_id: str):
     """Run a photo's failed (or finished) work again; its card shows the new work."""
     project = get_project_for_user(current_user, project_id)
     try:
-        generation = service.retry_work(project, current_user, generation_id, form_key_of(request.form))
-        db.session.commit()
-    except IntegrityError:
-        # The same retry, sent at the same moment, started its work first: answer that one.
-        db.session.rollback()
-        generation = service.retried_for_key(project, form_key_of(request.form))
-        if generation is None:
-            raise
+        form_key = form_key_of(request.form)
+        generation = once_per_key(lambda: service.retried_for_key(project, form_key),
+                                  lambda: service.retry_work(project, current_user, generation_id, form_key))
     except ApiError as error:
         return _refusal_in_bar(error)
     if not request.htmx:

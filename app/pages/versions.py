@@ -2,10 +2,9 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.formkeys import form_key_of
+from app.formkeys import form_key_of, once_per_key
 from app.generations import page_keys
 from app.generations import service as generations
 from app.generations.estimates import queue_estimates
@@ -42,17 +41,10 @@ def again(generation_id: str):
     project = get_project_for_user(current_user, original.project_id)
     form_key = form_key_of(request.form)
     # The same "Try again" sent again (a second click, a resubmitted page) answers the variation it started.
-    generation = page_keys.generation_for_key(project.id, form_key)
-    if generation is None:
-        try:
-            generation = page_keys.remember_key(generations.retry_generation(project, original, user=current_user),
-                                                form_key)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            generation = page_keys.generation_for_key(project.id, form_key)
-            if generation is None:
-                raise
+    generation = once_per_key(
+        lambda: page_keys.generation_for_key(project.id, form_key),
+        lambda: page_keys.remember_key(generations.retry_generation(project, original, user=current_user), form_key),
+    )
     if not request.htmx:
         target = generation.source_image_id
         return redirect(url_for("images.detail", image_id=target) if target else url_for(

@@ -99,11 +99,8 @@ def short_words(price: Quote) -> str:
 
 
 def retry_work(project, user, generation_id: str, form_key: str | None = None) -> Generation:
-    """Run a photo's finished work again, in the same batch; the same retry button sent twice runs it once."""
+    """Run a photo's finished work again, in the same batch, remembering the retry button's key."""
     original = get_generation(project, generation_id)
-    earlier = page_keys.generation_for_key(project.id, form_key)
-    if earlier is not None:
-        return earlier
     generation = retry_generation(project, original, user=user)
     generation.batch_id = original.batch_id
     return page_keys.remember_key(generation, form_key)
@@ -134,14 +131,9 @@ def quote_for_form(project, form) -> Quote:
 
 
 def apply_from_form(project, user, form) -> Batch:
-    """The bar's confirm: its choice on the selected photos, at the price it showed (expected_credits).
-
-    A confirm whose key already started a batch answers that batch and charges nothing.
-    """
+    """The bar's confirm: its choice on the selected photos, at the price it showed (expected_credits), as a batch
+    that remembers the confirm's key (the view answers a repeat of the key with that batch: `once_per_key`)."""
     form_key = form_key_of(form)
-    earlier = batch_for_key(project, form_key)
-    if earlier is not None:
-        return earlier
     expected = form.get("expected_credits", type=int)
     choice = parse_choice(project.workspace_id, form)
     photos = selected_photos(project, form.getlist("image_ids"))
