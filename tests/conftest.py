@@ -134,6 +134,15 @@ def logged_in(client, user):
 
 
 @pytest.fixture
+def admin_client(app):
+    """A second browser, logged in as an administrator, beside `client`."""
+    admin = factories.make_user(role="admin")
+    admin_browser = app.test_client()
+    admin_browser.post("/login", data={"email": admin.email, "password": factories.PASSWORD})
+    return admin_browser
+
+
+@pytest.fixture
 def project(user):
     return factories.make_project(user)
 

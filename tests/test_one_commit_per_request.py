@@ -7,7 +7,6 @@ transaction which wrote something, per request.
 """
 from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 
 from app.auth.models import ApiKey
@@ -40,14 +39,6 @@ def counted_commits():
         yield commits
     finally:
         sa.event.remove(db.engine, "commit", on_commit)
-
-
-@pytest.fixture
-def admin_client(app):
-    admin = factories.make_user(role="admin")
-    client = app.test_client()
-    client.post("/login", data={"email": admin.email, "password": factories.PASSWORD})
-    return client
 
 
 def test_no_request_commits_more_than_once(app, logged_in, admin_client, user, project, api_client):

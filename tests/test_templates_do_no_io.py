@@ -7,12 +7,10 @@ statement issued between flask's before_render_template and template_rendered si
 """
 from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 from flask import before_render_template, template_rendered
 
 from app.extensions import db
-from tests import factories
 from tests.route_walk import API, ROUTES, add_finished_work, own_rows, request_line, walk_order
 
 HTMX = {"HX-Request": "true"}
@@ -43,14 +41,6 @@ def statements_inside_templates(app):
         sa.event.remove(db.engine, "before_cursor_execute", executed)
         template_rendered.disconnect(finished, app)
         before_render_template.disconnect(started, app)
-
-
-@pytest.fixture
-def admin_client(app):
-    admin = factories.make_user(role="admin")
-    client = app.test_client()
-    client.post("/login", data={"email": admin.email, "password": factories.PASSWORD})
-    return client
 
 
 def test_no_page_or_fragment_queries_the_database_while_it_renders(
