@@ -24,7 +24,7 @@ POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweep
 # The fault run of tests/test_supervisor.py at length: SOAK_GENERATIONS generations (default 200) under `flask up`
 # while workers and Redis are killed; every one must end, charged once, with its file.
 soak: setup
-	SOAK_GENERATIONS=$${SOAK_GENERATIONS:-200} $(VENV)/bin/pytest -q -s tests/test_supervisor.py -k under_killed
+	SOAK_GENERATIONS=$${SOAK_GENERATIONS:-200} $(VENV)/bin/pytest -q -s tests/test_fault_suite.py
 
 # Schemathesis exploring the whole API from a fresh seed, beyond the fixed cases of `make test` (FUZZ_SECONDS, default 20 minutes).
 fuzz: setup
