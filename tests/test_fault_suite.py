@@ -8,8 +8,10 @@ run, a random worker is killed every few seconds, Redis is killed twice, and the
 ended, each holds a reserve and exactly one capture or refund, every success has its file, the ledger
 matches the balance, and the site never refused a connection (503 with Retry-After is allowed).
 
-`make test` runs 8 generations; `make soak` runs SOAK_GENERATIONS (200) and prints the figures for the
-README's reliability table. FAULT_SEED (default 22) picks the faults. Only invariants are asserted.
+The product's own timeouts are set small (PROVIDER_TIMEOUT 1 s, JOB_TIMEOUT 10 s) so that a late answer or
+a killed worker costs seconds, not minutes. `make test` runs 8 generations; `make soak` runs
+SOAK_GENERATIONS (200) and prints the figures for the README's reliability table. FAULT_SEED (default 22)
+picks the faults. Only invariants are asserted, never durations.
 """
 import os
 import random
@@ -69,7 +71,7 @@ def product(app, config, tmp_path, project, stand_ins_in_fault_mode):
         **stand_ins_in_fault_mode,
         "WORKERS": 2, "SWEEP_INTERVAL": 5, "PROVIDER_TIMEOUT": PROVIDER_TIMEOUT, "RETRY_BACKOFF": 1,
         "PROVIDER_POLL_INTERVAL": 0.2, "PROVIDER_POLL_MAX": 1, "PROVIDER_COOLDOWN": 5,
-        "JOB_TIMEOUT": 30, "ABANDON_GRACE": 5, "OUTBOUND_ALLOWLIST": "127.0.0.1",
+        "JOB_TIMEOUT": 10, "ABANDON_GRACE": 2, "API_RATE_LIMIT": 1000, "OUTBOUND_ALLOWLIST": "127.0.0.1",
         "PUBLIC_BASE_URL": lambda base_url: base_url, "STORAGE_FAULT_SWITCH": tmp_path / "disk-is-full",
     }
     with flask_up(config, tmp_path, factories.make_api_key(project), **settings) as running:
@@ -113,8 +115,7 @@ def test_generations_under_provider_faults_killed_workers_redis_and_a_full_disk_
           f"{prober.timeouts} timed out, {prober.unavailable:.1f} s unavailable; phases took {phase_seconds} s")
     assert figures.problems() == {}
     assert prober.refused == 0 and answers["refused"] == 0, "the site refused connections"
-    assert set(answers) <= {201, 503}, f"submissions answered {dict(answers)}"
-    assert answers["503 without Retry-After"] == 0
+    assert set(answers) <= {201, 429, 503}, f"submissions answered {dict(answers)}"
     assert redis_kills == 2 and killer.kills > 0
     assert sum(faults.injected.values()) > 0
 
@@ -131,7 +132,8 @@ def body_for(number: int, images: list[int]) -> dict:
 
 
 def submit(product, body: dict, answers: Counter) -> str | None:
-    """POST one generation, trying again after a 503 or a refused connection (each counted); its id if created."""
+    """POST one generation, trying again after a 429 or 503 (with Retry-After) or a refused connection (each counted);
+    its id if created."""
     while True:
         try:
             answer = requests.post(f"{product.base_url}/api/v1/generations", headers={"X-API-Key": product.api_key},
@@ -141,11 +143,11 @@ def submit(product, body: dict, answers: Counter) -> str | None:
             time.sleep(POLL_EVERY)
             continue
         answers[answer.status_code] += 1
-        if answer.status_code != 503:
+        if answer.status_code not in (429, 503):
             return answer.json()["data"]["id"] if answer.status_code == 201 else None
         if "Retry-After" not in answer.headers:
-            answers["503 without Retry-After"] += 1
-        time.sleep(min(float(answer.headers.get("Retry-After") or 1), 1))
+            answers[f"{answer.status_code} without Retry-After"] += 1
+        time.sleep(min(float(answer.headers.get("Retry-After") or 1), 5))  # as a client told to wait does
 
 
 def kill(product, marker: str) -> int:
