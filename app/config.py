@@ -112,6 +112,8 @@ def load_config(environ=None) -> dict:
         ),
         "REDIS_URL": env_str(environ, "REDIS_URL", f"unix://{var_dir / 'redis' / 'redis.sock'}"),
         "STORAGE_DIR": env_str(environ, "STORAGE_DIR", str(var_dir / "storage")),
+        # Tests only (the fault suite): while a file exists at this path, every storage write fails as a full disk.
+        "STORAGE_FAULT_SWITCH": environ.get("STORAGE_FAULT_SWITCH") or None,
         "SIGNED_URL_TTL": env_int(environ, "SIGNED_URL_TTL", 3600),
         # Where clients reach the app (scheme, host, any prefix a proxy strips); default: each request's own.
         "PUBLIC_BASE_URL": public_base_url(environ.get("PUBLIC_BASE_URL")),
@@ -138,6 +140,9 @@ def load_config(environ=None) -> dict:
         "NANOBANANA_BASE_URL": env_str(environ, "NANOBANANA_BASE_URL", "https://api.nanobananaapi.ai"),
         "GEMINI_API_KEY": environ.get("GEMINI_API_KEY") or None,
         "GEMINI_BASE_URL": env_str(environ, "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com"),
+        # Seconds an AI provider has to connect and answer one call (Gemini, which makes the image within its
+        # one call, has six times this to answer).
+        "PROVIDER_TIMEOUT": env_float(environ, "PROVIDER_TIMEOUT", 30.0),
         # AI providers in the order requests fall back through after retryable failures.
         "PROVIDER_ORDER": env_list(environ, "PROVIDER_ORDER") or ("fal", "nanobanana", "gemini"),
         # This many retryable failures in a row cool a provider down for PROVIDER_COOLDOWN seconds.

@@ -145,3 +145,18 @@ def test_readyz_is_200_when_everything_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {**response.get_json(), "status": "ready", "storage": "ok"}
+
+
+def test_the_fault_suites_switch_fills_and_frees_the_disk_of_a_running_app(app, api_client, tmp_path):
+    """STORAGE_FAULT_SWITCH (tests only): the disk is full while the named file exists, and free once it is gone."""
+    switch = tmp_path / "disk-is-full"
+    app.config["STORAGE_FAULT_SWITCH"] = str(switch)
+    try:
+        switch.touch()
+        full = api_client.post("/api/v1/images/upload", data={"file": photo_file()})
+        assert full.status_code == 507 and FULL in full.get_json()["error"]["message"]
+        switch.unlink()
+        freed = api_client.post("/api/v1/images/upload", data={"file": photo_file()})
+        assert freed.status_code == 201, freed.get_json()
+    finally:
+        app.config.pop("STORAGE_FAULT_SWITCH")

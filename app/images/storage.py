@@ -11,6 +11,7 @@ from flask import current_app
 
 from app.urls import app_path
 
+FULL_DEVICE = "/dev/full"  # writes fail with ENOSPC, as on a full disk
 SAFE_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_./")
 # How long links signed inside links_valid_for() last, instead of SIGNED_URL_TTL.
 _link_lifetime: ContextVar[int | None] = ContextVar("link_lifetime", default=None)
@@ -59,7 +60,15 @@ class LocalStorage:
 
 def storage() -> LocalStorage:
     """The current app's storage."""
-    return LocalStorage(current_app.config["STORAGE_DIR"], current_app.config.get("STORAGE_FAULT_DEVICE"))
+    config = current_app.config
+    return LocalStorage(config["STORAGE_DIR"], config.get("STORAGE_FAULT_DEVICE") or _switched_fault(config))
+
+
+def _switched_fault(config) -> str | None:
+    """Tests only: /dev/full while the file STORAGE_FAULT_SWITCH names exists, so a running product's disk
+    can be filled and freed by the fault suite without a restart."""
+    switch = config.get("STORAGE_FAULT_SWITCH")
+    return FULL_DEVICE if switch and os.path.exists(switch) else None
 
 
 def _signature(key: str, expires: int) -> str:

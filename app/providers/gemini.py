@@ -55,10 +55,10 @@ class GeminiProvider(RemoteProvider):
     }
     default_model = FLASH
 
-    def __init__(self, api_key: str, base_url: str, timeout: float = 30.0, read_timeout: float = 180.0):
+    def __init__(self, api_key: str, base_url: str, timeout: float = 30.0, read_timeout: float | None = None):
         super().__init__(api_key, base_url, timeout)
         # A Gemini 3 Pro image at 4K can take over a minute to make; connecting is bounded by `timeout`.
-        self.read_timeout = read_timeout
+        self.read_timeout = read_timeout or 6 * timeout
 
     def check(self, request: ProviderRequest) -> None:
         if request.num_images > 1:

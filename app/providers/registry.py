@@ -22,7 +22,9 @@ def configure(app) -> None:
     configured = {}
     for adapter, key_setting, url_setting in ADAPTERS:
         if app.config.get(key_setting):
-            configured[adapter.name] = adapter(app.config[key_setting], app.config[url_setting])
+            configured[adapter.name] = adapter(
+                app.config[key_setting], app.config[url_setting], timeout=app.config["PROVIDER_TIMEOUT"]
+            )
     app.extensions["providers"] = configured
 
 

@@ -13,12 +13,14 @@ Every queue call needs `Authorization: Key <key>` (401 otherwise); file download
 
 Each status poll moves a request one step on, so nothing here depends on time. A test scripts the next
 submission with `script(...)` (queue positions, a `hold` Event that keeps it queued until set, a 422
-error type for its result) and the answers to the next calls with `fail_next(...)`.
+error type for its result) and the answers to the next calls with `fail_next(...)`. `fault_mode(faults)`
+(tests/upstreams/faults.py) makes queue calls fail at random: 500/502/503 {"detail"}, late answers, cut-off JSON.
 """
 import base64
 import io
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -27,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 from tests.upstreams import LocalServer
+from tests.upstreams.faults import MALFORMED, SERVER_ERROR, TIMEOUT, Faults, malformed
 
 EDIT_MODEL = "fal-ai/nano-banana-pro/edit"
 TEXT_MODEL = "fal-ai/nano-banana-pro"
@@ -81,7 +84,13 @@ class FalQueue(LocalServer):
         self._scripts: list[Script] = []
         self._failures: dict[str, list] = {"submit": [], "status": []}
         self.lock = threading.Lock()
+        self.faults: Faults | None = None
+        self.slow = 0.0
         super().__init__(type("Handler", (FalHandler,), {"queue": self}))
+
+    def fault_mode(self, faults: Faults, slow: float) -> None:
+        """Queue calls fail as faults draws; a timeout answers after `slow` seconds."""
+        self.faults, self.slow = faults, slow
 
     @property
     def url(self) -> str:
@@ -158,6 +167,7 @@ class FalQueue(LocalServer):
 class FalHandler(BaseHTTPRequestHandler):
     queue: FalQueue
     protocol_version = "HTTP/1.1"
+    cut_off = False  # fault mode: this answer's JSON is sent half
 
     def log_message(self, *_args) -> None:
         pass
@@ -175,10 +185,18 @@ class FalHandler(BaseHTTPRequestHandler):
         self.route("PUT")
 
     def route(self, method: str) -> None:
+        self.cut_off = False
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.headers.get("Authorization") != f"Key {self.queue.key}":
             return self.send_json(401, {"detail": "No user found for Key ID and Secret"})
         path = urlsplit(self.path).path.strip("/")
+        fault = self.queue.faults.for_call("fal", path) if self.queue.faults else None
+        if fault == SERVER_ERROR:
+            status = self.queue.faults.pick((500, 502, 503))
+            return self.send_json(status, {"detail": "Internal server error, please retry"})
+        if fault == TIMEOUT:
+            time.sleep(self.queue.slow)  # the client has given up; the work below still happens
+        self.cut_off = fault == MALFORMED
         with self.queue.lock:
             if "/requests/" not in path and method == "POST":
                 return self.submit(path, body)
@@ -248,16 +266,20 @@ class FalHandler(BaseHTTPRequestHandler):
         self.send_bytes(200, found[1], found[0], {})
 
     def send_json(self, status: int, body: dict, headers: dict | None = None) -> None:
-        self.send_bytes(status, json.dumps(body).encode(), "application/json", headers or {})
+        payload = json.dumps(body).encode()
+        self.send_bytes(status, malformed(payload) if self.cut_off else payload, "application/json", headers or {})
 
     def send_bytes(self, status: int, data: bytes, content_type: str, headers: dict) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped waiting (a timeout in fault mode)
 
 
 def check_input(model: str, body: dict) -> list[dict]:

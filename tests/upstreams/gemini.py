@@ -14,11 +14,14 @@ A schema with a type Google does not know is refused with 400 INVALID_ARGUMENT, 
 
 Tests script the next answers with `answer_next(...)`: refusals, errors, and a held answer that
 waits for a threading.Event the test sets. Without a script every request gets an image.
+`fault_mode(faults, slow=…)` (tests/upstreams/faults.py) makes calls fail at random: 500 INTERNAL or
+503 UNAVAILABLE, an answer `slow` seconds late, or JSON cut off half way.
 """
 import base64
 import io
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -27,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image, ImageDraw
 
 from tests.upstreams import LocalServer
+from tests.upstreams.faults import MALFORMED, SERVER_ERROR, TIMEOUT, Faults, malformed
 
 API_KEY = "test-gemini-key-0123456789"
 IMAGE_MODELS = {"gemini-2.5-flash-image", "gemini-3-pro-image-preview"}
@@ -50,6 +54,7 @@ class Reply:
     status: int
     body: dict
     headers: dict = field(default_factory=dict)
+    cut_off: bool = False  # fault mode: the JSON is sent half
 
 
 @dataclass
@@ -138,7 +143,13 @@ class GeminiUpstream(LocalServer):
         self.mime = "image/png"
         self.entered = threading.Event()
         self._script = deque()
+        self.faults: Faults | None = None
+        self.slow = 0.0
         super().__init__(_handler_for(self))
+
+    def fault_mode(self, faults: Faults, slow: float) -> None:
+        """Calls fail as faults draws; a timeout answers after `slow` seconds."""
+        self.faults, self.slow = faults, slow
 
     def answer_next(self, *answers) -> None:
         """Answer the next requests with these, in order; then with images again."""
@@ -153,7 +164,17 @@ class GeminiUpstream(LocalServer):
         refused = _auth_error(key, self.api_key)
         if refused:
             return refused
-        model = _model_of(url.path)
+        fault = self.faults.for_call("gemini", url.path) if self.faults else None
+        if fault == SERVER_ERROR:
+            return server_error(self.faults.pick((500, 503)))(self, None, body)
+        if fault == TIMEOUT:
+            time.sleep(self.slow)  # the client has given up by now
+        reply = self._answer(url.path, body)
+        reply.cut_off = fault == MALFORMED
+        return reply
+
+    def _answer(self, path: str, body: dict | None) -> Reply:
+        model = _model_of(path)
         if model not in MODELS:
             return _not_found(model)
         invalid = _invalid(model, body)
@@ -341,6 +362,7 @@ def _handler_for(upstream: GeminiUpstream):
             headers = {name.lower(): value for name, value in self.headers.items()}
             reply = upstream.respond(self.path, headers, raw)
             payload = json.dumps(reply.body).encode()
+            payload = malformed(payload) if reply.cut_off else payload
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")

@@ -12,10 +12,14 @@ What the test controls, so nothing depends on timing:
 - upstream.send_callback(task_id, url) POSTs the documented callback, as often and as late as the test likes.
 The imageUrls of a generate request are downloaded at once, as the real service must; one that cannot
 be downloaded makes the task fail with successFlag 2 (our reading: the task could not be created).
+`fault_mode(faults, slow=…)` (tests/upstreams/faults.py) makes API calls fail at random (HTTP 500/502/503
+with body code alike, an answer `slow` seconds late, JSON cut off half way) and makes the stand-in send
+each settled task's callback itself, some twice and some before the generate call has answered.
 """
 import io
 import json
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,6 +30,9 @@ import requests
 from PIL import Image
 
 from tests.upstreams import LocalServer
+from tests.upstreams.faults import (
+    DUPLICATE_CALLBACK, EARLY_CALLBACK, MALFORMED, SERVER_ERROR, TIMEOUT, Faults, malformed,
+)
 
 API_KEY = "nb-test-key-7f3a9c"
 TYPES = ("TEXTTOIAMGE", "IMAGETOIAMGE")
@@ -40,6 +47,7 @@ class Recorded:
     query: dict
     headers: dict
     body: dict | None
+    fault: str | None = None  # fault mode: what this call suffers
 
 
 @dataclass
@@ -81,7 +89,13 @@ class NanobananaUpstream(LocalServer):
         self._forced: deque = deque()
         self._finish_new: tuple[int, str] | None = None
         self._lock = threading.Lock()
+        self.faults: Faults | None = None
+        self.slow = 0.0
         super().__init__(_handler_for(self))
+
+    def fault_mode(self, faults: Faults, slow: float) -> None:
+        """API calls fail as faults draws (a timeout answers after `slow` seconds); settled tasks call back."""
+        self.faults, self.slow = faults, slow
 
     # The test's controls.
     def answer_next(self, code: int, msg: str = "forced by the test", http_status: int = 200) -> None:
@@ -112,6 +126,25 @@ class NanobananaUpstream(LocalServer):
                     "data": {"taskId": task.id, "info": {}}}
         return requests.post(url or task.body["callBackUrl"], json=body, timeout=15).status_code
 
+    def call_back_in_fault_mode(self, task: Task) -> None:
+        """The callback a settled task sends: once on time, or also twice, or also before the generate answer."""
+        fault = self.faults.for_callback("nanobanana", task.id)
+        if fault == EARLY_CALLBACK:
+            self._try_callback(task.id)  # the caller does not know this taskId yet
+
+        def on_time():
+            for _ in range(2 if fault == DUPLICATE_CALLBACK else 1):
+                time.sleep(0.2)
+                self._try_callback(task.id)
+
+        threading.Thread(target=on_time, daemon=True).start()
+
+    def _try_callback(self, task_id: str) -> None:
+        try:
+            self.send_callback(task_id)
+        except requests.RequestException:
+            pass  # the receiver is down; the caller polls record-info anyway
+
     # What the API answers.
     def answer(self, recorded: Recorded) -> tuple[int, dict]:
         if recorded.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -119,6 +152,11 @@ class NanobananaUpstream(LocalServer):
         if self._forced:
             code, msg, http_status = self._forced.popleft()
             return http_status, _envelope(code, msg)
+        if self.faults and recorded.fault == SERVER_ERROR:
+            status = self.faults.pick((500, 502, 503))
+            return status, _envelope(status, "Internal Error")
+        if self.faults and recorded.fault == TIMEOUT:
+            time.sleep(self.slow)  # the client has given up; the work below still happens
         routes = {
             ("POST", "/api/v1/nanobanana/generate"): self._generate,
             ("GET", "/api/v1/nanobanana/record-info"): self._record_info,
@@ -141,6 +179,8 @@ class NanobananaUpstream(LocalServer):
             task.fail(*self._finish_new)
         with self._lock:
             self.tasks[task.id] = task
+        if self.faults and task.settled.is_set():
+            self.call_back_in_fault_mode(task)
         return _envelope(200, "success", {"taskId": task.id})
 
     def _record_info(self, recorded: Recorded) -> dict:
@@ -222,12 +262,15 @@ def _handler_for(upstream: NanobananaUpstream):
             url = urlsplit(self.path)
             headers = {name.lower(): value for name, value in self.headers.items()}
             recorded = Recorded(self.command, url.path, parse_qs(url.query), headers, body)
+            if upstream.faults and headers.get("authorization") == f"Bearer {upstream.api_key}":
+                recorded.fault = upstream.faults.for_call("nanobanana", url.path)
             with upstream._lock:
                 upstream.requests.append(recorded)
             status, answer = upstream.answer(recorded)
             with upstream._lock:
                 upstream.answers.append((url.path, answer))
-            self._send(status, "application/json", json.dumps(answer).encode())
+            payload = json.dumps(answer).encode()
+            self._send(status, "application/json", malformed(payload) if recorded.fault == MALFORMED else payload)
 
         def _send_file(self, data: bytes | None):
             if data is None:
@@ -235,11 +278,14 @@ def _handler_for(upstream: NanobananaUpstream):
             self._send(200, "image/jpeg", data)
 
         def _send(self, status: int, content_type: str, data: bytes):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped waiting (a timeout in fault mode)
 
         def log_message(self, *args):
             pass
