@@ -19,7 +19,8 @@ test: setup chromium postgresql
 
 POSTGRES_TESTS := tests/test_credits.py tests/test_lifecycle.py tests/test_sweeper.py tests/test_generations.py \
 	tests/test_worker_death.py tests/test_api_v1.py tests/test_live.py tests/test_admin.py tests/test_redis_outage.py \
-	tests/test_ai_generations.py tests/test_webhooks.py
+	tests/test_ai_generations.py tests/test_webhooks.py tests/test_sessions.py tests/test_storage_faults.py \
+	tests/test_page_actions_once.py
 
 # The fault suite (tests/test_fault_suite.py) at length, about 10 minutes: SOAK_GENERATIONS generations (default 200)
 # under `flask up` with the AI stand-ins in fault mode, while workers and Redis are killed and the disk fills;
