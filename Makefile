@@ -11,7 +11,7 @@ run: setup
 	$(FLASK) up
 
 # The whole suite on SQLite (three processes, one file each at a time: the browser and live-server tests mostly
-# wait, so a third process fits on two cores), then the money and lifecycle tests
+# wait, so a third process fits on two cores), then the money, lifecycle, session and storage-fault tests
 # again on a throwaway PostgreSQL (two processes, each with a database of its own).
 test: setup chromium postgresql
 	$(VENV)/bin/pytest -q -n 3 --dist loadfile --durations=12 $(PYTEST_ARGS)
